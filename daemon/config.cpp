@@ -1,0 +1,333 @@
+#include "daemon/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace concord::daemon {
+namespace {
+
+// Walks one TOML table, remembering its path for error messages and rejecting unknown keys.
+class Table {
+ public:
+  Table(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+  // Throws for any key not in `known`.
+  void AllowOnly(std::initializer_list<std::string_view> known) const {
+    std::set<std::string_view> allowed(known);
+    for (const auto& [key, value] : table_) {
+      if (!allowed.contains(key.str())) {
+        throw ConfigError("unknown configuration key '" + Key(key.str()) + "'");
+      }
+    }
+  }
+
+  std::string Key(std::string_view name) const {
+    return path_.empty() ? std::string(name) : path_ + "." + std::string(name);
+  }
+
+  bool Has(std::string_view name) const { return table_.contains(name); }
+
+  std::string String(std::string_view name, std::optional<std::string> fallback = {}) const {
+    const auto* node = table_.get(name);
+    if (!node) {
+      if (fallback) return *fallback;
+      throw ConfigError("missing required configuration key '" + Key(name) + "'");
+    }
+    if (!node->is_string()) throw ConfigError("'" + Key(name) + "' must be a string");
+    return node->as_string()->get();
+  }
+
+  std::int64_t Integer(std::string_view name, std::int64_t fallback, std::int64_t min,
+                       std::int64_t max) const {
+    const auto* node = table_.get(name);
+    if (!node) return fallback;
+    if (!node->is_integer()) throw ConfigError("'" + Key(name) + "' must be an integer");
+    auto value = node->as_integer()->get();
+    if (value < min || value > max) {
+      throw ConfigError("'" + Key(name) + "' must be between " + std::to_string(min) + " and " +
+                        std::to_string(max) + ", got " + std::to_string(value));
+    }
+    return value;
+  }
+
+  double Number(std::string_view name, double fallback, double min, double max) const {
+    const auto* node = table_.get(name);
+    if (!node) return fallback;
+    double value = 0;
+    if (node->is_floating_point()) {
+      value = node->as_floating_point()->get();
+    } else if (node->is_integer()) {
+      value = static_cast<double>(node->as_integer()->get());
+    } else {
+      throw ConfigError("'" + Key(name) + "' must be a number");
+    }
+    if (value < min || value > max) {
+      throw ConfigError("'" + Key(name) + "' must be between " + std::to_string(min) + " and " +
+                        std::to_string(max));
+    }
+    return value;
+  }
+
+  std::chrono::seconds Duration(std::string_view name, std::chrono::seconds fallback) const {
+    if (!Has(name)) return fallback;
+    auto text = String(name);
+    try {
+      return ParseDuration(text);
+    } catch (const std::invalid_argument&) {
+      throw ConfigError("'" + Key(name) + "' is not a duration: \"" + text +
+                        "\" (use e.g. \"90s\", \"15m\", \"24h\", \"1h30m\")");
+    }
+  }
+
+  std::vector<std::string> Strings(std::string_view name, std::vector<std::string> fallback) const {
+    const auto* node = table_.get(name);
+    if (!node) return fallback;
+    const auto* array = node->as_array();
+    if (!array) throw ConfigError("'" + Key(name) + "' must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : *array) {
+      if (!item.is_string()) throw ConfigError("'" + Key(name) + "' must be an array of strings");
+      out.push_back(item.as_string()->get());
+    }
+    return out;
+  }
+
+  SecretRef Secret(std::string_view name) const { return MakeSecret(Key(name), String(name)); }
+
+  static SecretRef MakeSecret(const std::string& key, const std::string& reference) {
+    if (!reference.starts_with("env:") && !reference.starts_with("file:")) {
+      throw ConfigError("'" + key +
+                        "' must reference a secret as \"env:NAME\" or \"file:PATH\", never hold it");
+    }
+    if (reference.size() <= reference.find(':') + 1) {
+      throw ConfigError("'" + key + "' names no variable or file");
+    }
+    return {key, reference};
+  }
+
+  Table Sub(std::string_view name, bool required = true) const {
+    const auto* node = table_.get(name);
+    if (!node) {
+      if (required) throw ConfigError("missing required configuration table '" + Key(name) + "'");
+      static const toml::table kEmpty;
+      return Table(kEmpty, Key(name));
+    }
+    if (!node->is_table()) throw ConfigError("'" + Key(name) + "' must be a table");
+    return Table(*node->as_table(), Key(name));
+  }
+
+  const toml::table& raw() const { return table_; }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+};
+
+std::vector<SecretRef> Secrets(const Table& t, std::string_view name) {
+  std::vector<SecretRef> out;
+  auto items = t.Strings(name, {});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out.push_back(Table::MakeSecret(t.Key(name) + "[" + std::to_string(i) + "]", items[i]));
+  }
+  return out;
+}
+
+std::string BaseUrl(const Table& t) {
+  auto url = t.String("base_url");
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    throw ConfigError("'" + t.Key("base_url") + "' must be an http:// or https:// URL, got \"" +
+                      url + "\"");
+  }
+  while (url.ends_with('/')) url.pop_back();
+  return url;
+}
+
+connectors::HttpSettings Http(const Table& t) {
+  connectors::HttpSettings http;
+  http.ca_file = t.String("ca_file", "");
+  http.timeout_seconds = static_cast<int>(t.Integer("timeout_seconds", 30, 1, 3600));
+  return http;
+}
+
+FinanceConfig ParseFinance(const Table& t) {
+  FinanceConfig f;
+  f.kind = t.String("kind");
+  if (f.kind != "xero") {
+    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\" (QuickBooks, MYOB and CSV come " +
+                      "later), got \"" + f.kind + "\"");
+  }
+  t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "page_size", "ca_file",
+               "timeout_seconds"});
+  f.base_url = BaseUrl(t);
+  f.access_token = t.Secret("access_token");
+  f.xero_tenant_id = t.String("xero_tenant_id");
+  f.page_size = static_cast<int>(t.Integer("page_size", 1000, 1, 1000));
+  f.http = Http(t);
+  return f;
+}
+
+PortalConfig ParsePortal(const Table& t) {
+  PortalConfig p;
+  p.kind = t.String("kind");
+  if (p.kind != "scim") {
+    throw ConfigError("'" + t.Key("kind") + "' must be \"scim\", got \"" + p.kind + "\"");
+  }
+  t.AllowOnly({"kind", "base_url", "token", "page_size", "ca_file", "timeout_seconds"});
+  p.base_url = BaseUrl(t);
+  p.token = t.Secret("token");
+  p.page_size = static_cast<int>(t.Integer("page_size", 500, 1, 10000));
+  p.http = Http(t);
+  return p;
+}
+
+RulesConfig ParseRules(const Table& t) {
+  t.AllowOnly({"loose_domains", "plus_domains", "max_deactivations", "max_deactivation_ratio"});
+  RulesConfig r;
+  r.loose_domains = t.Strings("loose_domains", r.loose_domains);
+  r.plus_domains = t.Strings("plus_domains", r.plus_domains);
+  r.max_deactivations = static_cast<int>(t.Integer("max_deactivations", 500, 0, 1'000'000'000));
+  r.max_deactivation_ratio = t.Number("max_deactivation_ratio", 0.2, 0.0, 1.0);
+  return r;
+}
+
+TenantConfig ParseTenant(const Table& t) {
+  t.AllowOnly({"id", "interval", "full_interval", "overlap", "finance", "portal", "rules"});
+  TenantConfig tenant;
+  tenant.id = t.String("id");
+  if (tenant.id.empty()) throw ConfigError("'" + t.Key("id") + "' must not be empty");
+  tenant.interval = t.Duration("interval", tenant.interval);
+  tenant.full_interval = t.Duration("full_interval", tenant.full_interval);
+  tenant.overlap = t.Duration("overlap", tenant.overlap);
+  tenant.finance = ParseFinance(t.Sub("finance"));
+  tenant.portal = ParsePortal(t.Sub("portal"));
+  tenant.rules = ParseRules(t.Sub("rules", false));
+  return tenant;
+}
+
+}  // namespace
+
+std::string SecretRef::Resolve() const {
+  if (reference.starts_with("env:")) {
+    auto name = reference.substr(4);
+    const char* value = std::getenv(name.c_str());
+    if (!value || !*value) {
+      throw ConfigError("'" + key + "' refers to environment variable " + name +
+                        ", which is not set");
+    }
+    return value;
+  }
+  auto path = reference.substr(5);
+  std::ifstream in(path);
+  if (!in) throw ConfigError("'" + key + "' refers to file " + path + ", which cannot be read");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string value = buffer.str();
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
+    value.pop_back();
+  }
+  if (value.empty()) throw ConfigError("'" + key + "' refers to file " + path + ", which is empty");
+  return value;
+}
+
+const TenantConfig& Config::Tenant(const std::string& id) const {
+  for (const auto& t : tenants) {
+    if (t.id == id) return t;
+  }
+  throw ConfigError("no tenant with id '" + id + "' in the configuration");
+}
+
+std::chrono::seconds ParseDuration(std::string_view text) {
+  if (text.empty()) throw std::invalid_argument("empty duration");
+  std::int64_t total = 0;
+  while (!text.empty()) {
+    std::int64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec != std::errc() || end == text.data() + text.size() || number < 0) {
+      throw std::invalid_argument("bad duration");
+    }
+    text.remove_prefix(end - text.data());
+    std::int64_t unit = 0;
+    switch (text.front()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default: throw std::invalid_argument("bad duration unit");
+    }
+    text.remove_prefix(1);
+    total += number * unit;
+  }
+  return std::chrono::seconds(total);
+}
+
+Config ParseConfig(const std::string& toml_text, const std::string& origin,
+                   const std::string& database_url_override) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw ConfigError(origin + ":" + std::to_string(where.line) + ":" +
+                      std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  Table top(root, "");
+  top.AllowOnly({"database", "http", "log", "tenant"});
+  Config config;
+
+  auto database = top.Sub("database", database_url_override.empty());
+  database.AllowOnly({"url"});
+  config.database_url = database_url_override.empty() ? database.String("url")
+                                                      : database_url_override;
+
+  auto http = top.Sub("http", false);
+  http.AllowOnly({"listen", "admin_tokens", "read_tokens"});
+  config.http.listen = http.String("listen", config.http.listen);
+  config.http.admin_tokens = Secrets(http, "admin_tokens");
+  config.http.read_tokens = Secrets(http, "read_tokens");
+
+  auto log = top.Sub("log", false);
+  log.AllowOnly({"format", "level"});
+  config.log.format = log.String("format", config.log.format);
+  if (config.log.format != "json" && config.log.format != "text") {
+    throw ConfigError("'log.format' must be \"json\" or \"text\", got \"" + config.log.format +
+                      "\"");
+  }
+  config.log.level = log.String("level", config.log.level);
+  static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error"};
+  if (!kLevels.contains(config.log.level)) {
+    throw ConfigError("'log.level' must be one of trace, debug, info, warn, error; got \"" +
+                      config.log.level + "\"");
+  }
+
+  if (const auto* tenants = root.get("tenant")) {
+    const auto* array = tenants->as_array();
+    if (!array) throw ConfigError("'tenant' must be an array of tables ([[tenant]])");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const auto* table = (*array)[i].as_table();
+      std::string path = "tenant[" + std::to_string(i) + "]";
+      if (!table) throw ConfigError("'" + path + "' must be a table");
+      auto tenant = ParseTenant(Table(*table, path));
+      if (!seen.insert(tenant.id).second) {
+        throw ConfigError("'" + path + ".id': tenant '" + tenant.id + "' is configured twice");
+      }
+      config.tenants.push_back(std::move(tenant));
+    }
+  }
+  return config;
+}
+
+Config LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read configuration file " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const char* url = std::getenv("CONCORD_DATABASE_URL");
+  return ParseConfig(buffer.str(), path, url ? url : "");
+}
+
+}  // namespace concord::daemon

@@ -1,0 +1,98 @@
+#pragma once
+// concord's TOML configuration (DESIGN.md §6). Only daemon/ reads it; every other part gets
+// plain settings structs built from it.
+
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "connectors/source.hpp"
+
+namespace concord::daemon {
+
+// A configuration problem; the message names the key (e.g. "tenant[0].finance.kind").
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A secret as written in the config: "env:NAME" or "file:PATH". Resolved only when used, so
+// a command that does not need it (migrate, export) does not need it set.
+struct SecretRef {
+  std::string key;        // where it was configured, for error messages
+  std::string reference;  // "env:NAME" or "file:PATH"
+
+  // The secret's value; throws ConfigError naming the key when it cannot be read.
+  [[nodiscard]] std::string Resolve() const;
+};
+
+struct FinanceConfig {
+  std::string kind;  // "xero"
+  std::string base_url;
+  SecretRef access_token;
+  std::string xero_tenant_id;
+  int page_size = 1000;
+  connectors::HttpSettings http;
+};
+
+struct PortalConfig {
+  std::string kind;  // "scim"
+  std::string base_url;
+  SecretRef token;
+  int page_size = 500;
+  connectors::HttpSettings http;
+};
+
+struct RulesConfig {
+  std::vector<std::string> loose_domains{"gmail.com", "googlemail.com"};
+  std::vector<std::string> plus_domains;
+  int max_deactivations = 500;
+  double max_deactivation_ratio = 0.2;
+};
+
+struct TenantConfig {
+  std::string id;
+  std::chrono::seconds interval{std::chrono::minutes(15)};
+  std::chrono::seconds full_interval{std::chrono::hours(24)};
+  // Re-read window behind each cursor, so records with equal timestamps are never skipped.
+  std::chrono::seconds overlap{std::chrono::minutes(5)};
+  FinanceConfig finance;
+  PortalConfig portal;
+  RulesConfig rules;
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::vector<SecretRef> admin_tokens;
+  std::vector<SecretRef> read_tokens;
+};
+
+struct LogConfig {
+  std::string format = "json";  // json | text
+  std::string level = "info";   // trace | debug | info | warn | error
+};
+
+struct Config {
+  std::string database_url;
+  HttpConfig http;
+  LogConfig log;
+  std::vector<TenantConfig> tenants;
+
+  // The tenant with this id; throws ConfigError when there is none.
+  const TenantConfig& Tenant(const std::string& id) const;
+};
+
+// Parses TOML text. Unknown keys, missing required keys and bad values are errors naming the
+// key. `database_url_override` (CONCORD_DATABASE_URL) wins over [database].url when set.
+Config ParseConfig(const std::string& toml_text, const std::string& origin,
+                   const std::string& database_url_override);
+
+// Reads and parses the file; CONCORD_DATABASE_URL from the environment overrides the URL.
+Config LoadConfig(const std::string& path);
+
+// "90s", "15m", "24h", "7d", "1h30m" → seconds; throws std::invalid_argument when malformed.
+std::chrono::seconds ParseDuration(std::string_view text);
+
+}  // namespace concord::daemon

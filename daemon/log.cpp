@@ -1,0 +1,88 @@
+#include "daemon/log.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+
+namespace concord::daemon {
+namespace {
+
+bool g_json = true;
+
+std::shared_ptr<spdlog::logger>& Logger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = spdlog::stderr_logger_mt("concord");
+    l->set_pattern("%v");
+    l->set_level(spdlog::level::info);
+    l->flush_on(spdlog::level::trace);
+    return l;
+  }();
+  return logger;
+}
+
+spdlog::level::level_enum ToSpd(Level level) {
+  switch (level) {
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+std::string_view Name(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+std::string Now() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  std::time_t seconds = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buffer;
+}
+
+}  // namespace
+
+void InitLogging(const LogConfig& config) {
+  g_json = config.format == "json";
+  Logger()->set_level(spdlog::level::from_str(config.level));
+}
+
+void Log(Level level, std::string_view event, boost::json::object fields) {
+  auto& logger = Logger();
+  if (!logger->should_log(ToSpd(level))) return;
+  if (g_json) {
+    boost::json::object line;
+    line["ts"] = Now();
+    line["level"] = Name(level);
+    line["event"] = event;
+    for (auto& [key, value] : fields) line[key] = std::move(value);
+    logger->log(ToSpd(level), boost::json::serialize(line));
+    return;
+  }
+  std::string text = Now() + " " + std::string(Name(level)) + " " + std::string(event);
+  for (const auto& [key, value] : fields) {
+    text += " " + std::string(key) + "=" +
+            (value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value));
+  }
+  logger->log(ToSpd(level), text);
+}
+
+}  // namespace concord::daemon

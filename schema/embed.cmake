@@ -1,0 +1,22 @@
+# Writes OUT: a C++ file defining concord::schema::Migrations() from the SQL FILES in DIR.
+# File names are NNNN_name.sql; the number is the version.
+set(body "")
+foreach(file IN LISTS FILES)
+  file(READ ${DIR}/${file} sql)
+  string(REGEX MATCH "^([0-9]+)_(.*)\\.sql$" _ ${file})
+  math(EXPR version "${CMAKE_MATCH_1}")
+  string(APPEND body "    {${version}, \"${CMAKE_MATCH_2}\", R\"concord_sql(${sql})concord_sql\"},\n")
+endforeach()
+file(WRITE ${OUT} "// Generated from schema/*.sql by schema/embed.cmake. Do not edit.
+#include \"schema/migrations.hpp\"
+
+namespace concord::schema {
+
+std::span<const Migration> Migrations() {
+  static const Migration kMigrations[] = {
+${body}  };
+  return kMigrations;
+}
+
+}  // namespace concord::schema
+")

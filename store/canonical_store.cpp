@@ -1,0 +1,419 @@
+#include "store/canonical_store.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+#include <tuple>
+
+#include "store/sql.hpp"
+
+namespace concord::store {
+namespace json = boost::json;
+using reconcile::EventKind;
+using reconcile::ToString;
+
+namespace {
+
+std::string Str(std::string_view v) { return std::string(v); }
+std::string Num(std::int64_t v) { return std::to_string(v); }
+
+// PostgreSQL array literal for text[]: every element quoted.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// Parses a text[] value as PostgreSQL prints it.
+std::vector<std::string> ParseTextArray(std::string_view text) {
+  std::vector<std::string> items;
+  if (text.size() < 2) return items;
+  text = text.substr(1, text.size() - 2);
+  std::string current;
+  bool quoted = false, escaped = false, any = false;
+  for (char c : text) {
+    if (escaped) {
+      current += c;
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      quoted = !quoted;
+      any = true;
+    } else if (c == ',' && !quoted) {
+      items.push_back(std::move(current));
+      current.clear();
+      any = false;
+    } else {
+      current += c;
+      any = true;
+    }
+  }
+  if (any || !current.empty()) items.push_back(std::move(current));
+  return items;
+}
+
+std::string SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects) {
+  json::array out;
+  for (const auto& s : subjects) {
+    out.push_back(json::object{{"side", ToString(s.side)},
+                               {"source", s.source},
+                               {"remote_id", s.remote_id}});
+  }
+  return json::serialize(out);
+}
+
+std::string StringsJson(const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& s : items) out.push_back(json::string(s));
+  return json::serialize(out);
+}
+
+Param OptionalParam(const std::optional<std::string>& v) { return v; }
+
+void CopyFinance(Connection& conn, const std::vector<reconcile::FinancePerson>& records) {
+  conn.Exec(sql::kStageFinance);
+  conn.CopyBegin(sql::kCopyFinance);
+  for (const auto& r : records) {
+    conn.CopyRow({r.source, r.remote_id, r.account_id, r.account_name, r.given_name,
+                  r.family_name, r.email, r.email2, Str(ToString(r.status)), Num(r.updated_at),
+                  r.raw_json});
+  }
+  conn.CopyEnd();
+}
+
+void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& users) {
+  conn.Exec(sql::kStagePortal);
+  conn.CopyBegin(sql::kCopyPortal);
+  for (const auto& u : users) {
+    conn.CopyRow({u.source, u.remote_id, u.user_name, u.email, u.given_name, u.family_name,
+                  u.display_name, u.active ? "t" : "f", Num(u.updated_at), u.raw_json});
+  }
+  conn.CopyEnd();
+}
+
+void CopyPersons(Connection& conn, const std::vector<reconcile::Person>& persons) {
+  conn.Exec(sql::kStagePersons);
+  conn.CopyBegin(sql::kCopyPersons);
+  for (const auto& p : persons) {
+    conn.CopyRow({p.id, Str(ToString(p.status)), Str(ToString(p.origin)), OptionalParam(p.email),
+                  p.given_name, p.family_name, p.display_name, Num(p.created_run),
+                  OptionalParam(p.merged_into), TextArray(p.merged_from)});
+  }
+  conn.CopyEnd();
+}
+
+void CopyLinks(Connection& conn, const std::vector<reconcile::Link>& links) {
+  conn.Exec(sql::kStageLinks);
+  conn.CopyBegin(sql::kCopyLinks);
+  for (const auto& l : links) {
+    conn.CopyRow({Str(ToString(l.side)), l.source, l.remote_id, l.person_id,
+                  Str(ToString(l.rule)), Str(ToString(l.status)), l.evidence});
+  }
+  conn.CopyEnd();
+}
+
+std::vector<ReviewChange> ApplyReview(Connection& conn, const std::string& tenant,
+                                      const std::string& run,
+                                      const std::vector<reconcile::ReviewItem>& items) {
+  conn.Exec(sql::kStageReview);
+  conn.CopyBegin(sql::kCopyReview);
+  for (const auto& item : items) {
+    conn.CopyRow({Str(ToString(item.kind)), item.dedup_key, item.reason, item.email,
+                  SubjectsJson(item.subjects), StringsJson(item.person_ids)});
+  }
+  conn.CopyEnd();
+  std::vector<ReviewChange> changes;
+  for (bool opened : {true, false}) {
+    auto rows = conn.Exec(opened ? sql::kOpenReview : sql::kCloseReview, {tenant, run});
+    for (int i = 0; i < rows.Rows(); ++i) {
+      changes.push_back({opened, Str(rows.Text(i, 0)), Str(rows.Text(i, 1)),
+                         rows.OptionalText(i, 2), Str(rows.Text(i, 3)), Str(rows.Text(i, 4))});
+    }
+  }
+  std::sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) {
+    return std::tie(b.opened, a.dedup_key) < std::tie(a.opened, b.dedup_key);
+  });
+  return changes;
+}
+
+// Subjects of a review change back as model values, for the event.
+std::vector<reconcile::SubjectRef> ParseSubjects(const std::string& text) {
+  std::vector<reconcile::SubjectRef> out;
+  boost::system::error_code ec;
+  auto value = json::parse(text, ec);
+  if (ec || !value.is_array()) return out;
+  for (const auto& s : value.as_array()) {
+    if (!s.is_object()) continue;
+    const auto& o = s.as_object();
+    auto text_of = [&](const char* key) -> std::string {
+      auto* v = o.if_contains(key);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    out.push_back({reconcile::ParseSide(text_of("side")).value_or(reconcile::Side::kFinance),
+                   text_of("source"), text_of("remote_id")});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t CanonicalStore::StartRun(const std::string& tenant_id, std::string_view trigger,
+                                      std::string_view mode, bool dry_run) {
+  conn_.Exec(sql::kEnsureTenant, {tenant_id});
+  return conn_.Exec(sql::kInsertRun, {tenant_id, Str(trigger), Str(mode), dry_run ? "t" : "f"})
+      .Int(0, 0);
+}
+
+void CanonicalStore::FinishRun(std::int64_t run_id, std::string_view status,
+                               const std::string& counts_json,
+                               const std::optional<std::string>& error,
+                               const std::optional<std::string>& plan_json) {
+  conn_.Exec(sql::kFinishRun, {Num(run_id), Str(status), counts_json, error, plan_json});
+}
+
+Cursors CanonicalStore::LoadCursors(const std::string& tenant_id) {
+  Cursors cursors;
+  auto rows = conn_.Exec(sql::kLoadCursors, {tenant_id});
+  for (int i = 0; i < rows.Rows(); ++i) {
+    (rows.Text(i, 0) == "finance" ? cursors.finance : cursors.portal) = rows.Int(i, 1);
+  }
+  return cursors;
+}
+
+reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
+  reconcile::State state;
+  auto finance = conn_.Exec(sql::kLoadFinance, {tenant_id});
+  state.finance.reserve(finance.Rows());
+  for (int i = 0; i < finance.Rows(); ++i) {
+    reconcile::FinancePerson r;
+    r.source = finance.Text(i, 0);
+    r.remote_id = finance.Text(i, 1);
+    r.account_id = finance.Text(i, 2);
+    r.account_name = finance.Text(i, 3);
+    r.given_name = finance.Text(i, 4);
+    r.family_name = finance.Text(i, 5);
+    r.email = finance.Text(i, 6);
+    r.email2 = finance.Text(i, 7);
+    r.status = reconcile::ParseLinkStatus(finance.Text(i, 8)).value_or(reconcile::LinkStatus::kActive);
+    r.updated_at = finance.Int(i, 9);
+    state.finance.push_back(std::move(r));
+  }
+  auto portal = conn_.Exec(sql::kLoadPortal, {tenant_id});
+  state.portal.reserve(portal.Rows());
+  for (int i = 0; i < portal.Rows(); ++i) {
+    reconcile::PortalUser u;
+    u.source = portal.Text(i, 0);
+    u.remote_id = portal.Text(i, 1);
+    u.user_name = portal.Text(i, 2);
+    u.email = portal.Text(i, 3);
+    u.given_name = portal.Text(i, 4);
+    u.family_name = portal.Text(i, 5);
+    u.display_name = portal.Text(i, 6);
+    u.active = portal.Bool(i, 7);
+    u.updated_at = portal.Int(i, 8);
+    state.portal.push_back(std::move(u));
+  }
+  auto persons = conn_.Exec(sql::kLoadPersons, {tenant_id});
+  state.persons.reserve(persons.Rows());
+  for (int i = 0; i < persons.Rows(); ++i) {
+    reconcile::Person p;
+    p.id = persons.Text(i, 0);
+    p.status = reconcile::ParsePersonStatus(persons.Text(i, 1)).value_or(reconcile::PersonStatus::kActive);
+    p.origin = reconcile::ParseOrigin(persons.Text(i, 2)).value_or(reconcile::Origin::kFinance);
+    p.email = persons.OptionalText(i, 3);
+    p.given_name = persons.Text(i, 4);
+    p.family_name = persons.Text(i, 5);
+    p.display_name = persons.Text(i, 6);
+    p.created_run = persons.Int(i, 7);
+    p.merged_into = persons.OptionalText(i, 8);
+    p.merged_from = ParseTextArray(persons.Text(i, 9));
+    state.persons.push_back(std::move(p));
+  }
+  auto links = conn_.Exec(sql::kLoadLinks, {tenant_id});
+  state.links.reserve(links.Rows());
+  for (int i = 0; i < links.Rows(); ++i) {
+    reconcile::Link l;
+    l.side = reconcile::ParseSide(links.Text(i, 0)).value_or(reconcile::Side::kFinance);
+    l.source = links.Text(i, 1);
+    l.remote_id = links.Text(i, 2);
+    l.person_id = links.Text(i, 3);
+    l.rule = reconcile::ParseLinkRule(links.Text(i, 4)).value_or(reconcile::LinkRule::kEmailExact);
+    l.status = reconcile::ParseLinkStatus(links.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
+    l.evidence = links.Text(i, 6);
+    state.links.push_back(std::move(l));
+  }
+  return state;
+}
+
+AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
+  const std::string& tenant = commit.tenant_id;
+  const std::string run = Num(commit.run_id);
+  AppliedRun applied;
+
+  Transaction tx(conn_);
+  if (conn_.Exec(sql::kCheckLease, {tenant, commit.lease.owner, Num(commit.lease.fence)})
+          .Rows() == 0) {
+    throw LeaseLost("the lease on tenant '" + tenant +
+                    "' was lost before commit; nothing was applied");
+  }
+  if (commit.finance && !commit.finance->empty()) {
+    CopyFinance(conn_, *commit.finance);
+    conn_.Exec(sql::kUpsertFinance, {tenant, run});
+  }
+  if (commit.portal && !commit.portal->empty()) {
+    CopyPortal(conn_, *commit.portal);
+    conn_.Exec(sql::kUpsertPortal, {tenant, run});
+  }
+  const reconcile::Plan& plan = *commit.plan;
+  if (!plan.persons.empty()) {
+    CopyPersons(conn_, plan.persons);
+    conn_.Exec(sql::kUpsertPersons, {tenant});
+  }
+  if (!plan.links.empty()) {
+    CopyLinks(conn_, plan.links);
+    conn_.Exec(sql::kUpsertLinks, {tenant, run});
+  }
+  for (const auto& m : plan.merges) {
+    conn_.Exec(sql::kInsertMerge, {tenant, run, m.loser_id, m.survivor_id, m.reason,
+                                   m.snapshot_json});
+  }
+  applied.review_changes = ApplyReview(conn_, tenant, run, plan.review_items);
+
+  // The run's events: the plan's decisions, then quarantined records, then review changes.
+  for (const auto& e : plan.events) {
+    if (e.kind != EventKind::kReviewOpened && e.kind != EventKind::kReviewClosed) {
+      applied.events.push_back(e);
+    }
+  }
+  if (commit.quarantined && !commit.quarantined->empty()) {
+    conn_.CopyBegin(sql::kCopyQuarantine);
+    for (const auto& q : *commit.quarantined) {
+      conn_.CopyRow({tenant, run, Str(ToString(q.side)), q.source, q.remote_id, q.reason,
+                     q.raw_json});
+      applied.events.push_back(
+          {EventKind::kQuarantined, "", {{q.side, q.source, q.remote_id}}, "", q.reason});
+    }
+    conn_.CopyEnd();
+  }
+  for (const auto& change : applied.review_changes) {
+    auto ids = json::parse(change.person_ids_json);
+    std::string person = ids.is_array() && !ids.as_array().empty() && ids.as_array()[0].is_string()
+                             ? std::string(ids.as_array()[0].as_string())
+                             : std::string();
+    applied.events.push_back(
+        {change.opened ? EventKind::kReviewOpened : EventKind::kReviewClosed, person,
+         ParseSubjects(change.subjects_json), change.kind,
+         (change.opened ? "review opened: " : "review closed, the situation went away: ") +
+             change.dedup_key});
+  }
+  conn_.CopyBegin(sql::kCopyEvents);
+  int seq = 0;
+  for (const auto& e : applied.events) {
+    conn_.CopyRow({run, Num(++seq), tenant, Str(ToString(e.kind)),
+                   e.person_id.empty() ? Param() : Param(e.person_id), SubjectsJson(e.subjects),
+                   e.rule, e.reason});
+  }
+  conn_.CopyEnd();
+
+  if (commit.new_cursors.finance) {
+    conn_.Exec(sql::kSaveCursor, {tenant, "finance", Num(*commit.new_cursors.finance), run});
+  }
+  if (commit.new_cursors.portal) {
+    conn_.Exec(sql::kSaveCursor, {tenant, "portal", Num(*commit.new_cursors.portal), run});
+  }
+  applied.counts = commit.counts;
+  std::int64_t opened = 0;
+  for (const auto& change : applied.review_changes) opened += change.opened ? 1 : 0;
+  applied.counts["review_opened"] = opened;
+  applied.counts["review_closed"] =
+      static_cast<std::int64_t>(applied.review_changes.size()) - opened;
+  conn_.Exec(sql::kFinishRun,
+             {run, commit.status, json::serialize(applied.counts), Param(), Param()});
+  if (commit.before_commit) commit.before_commit();
+  tx.Commit();
+  return applied;
+}
+
+std::vector<ExportPerson> CanonicalStore::Export(const std::string& tenant_id) {
+  std::map<std::string, ExportPerson> by_id;
+  auto persons = conn_.Exec(sql::kExportPersons, {tenant_id});
+  for (int i = 0; i < persons.Rows(); ++i) {
+    ExportPerson e;
+    auto& p = e.person;
+    p.id = persons.Text(i, 0);
+    p.status = reconcile::ParsePersonStatus(persons.Text(i, 1)).value_or(reconcile::PersonStatus::kActive);
+    p.origin = reconcile::ParseOrigin(persons.Text(i, 2)).value_or(reconcile::Origin::kFinance);
+    p.email = persons.OptionalText(i, 3);
+    p.given_name = persons.Text(i, 4);
+    p.family_name = persons.Text(i, 5);
+    p.display_name = persons.Text(i, 6);
+    p.merged_from = ParseTextArray(persons.Text(i, 7));
+    std::sort(p.merged_from.begin(), p.merged_from.end());
+    by_id.emplace(p.id, std::move(e));
+  }
+  auto finance = conn_.Exec(sql::kExportFinanceLinks, {tenant_id});
+  for (int i = 0; i < finance.Rows(); ++i) {
+    auto it = by_id.find(Str(finance.Text(i, 0)));
+    if (it == by_id.end()) continue;
+    it->second.finance.push_back({Str(finance.Text(i, 1)), Str(finance.Text(i, 2)),
+                                  Str(finance.Text(i, 3)), Str(finance.Text(i, 4)),
+                                  Str(finance.Text(i, 5)), Str(finance.Text(i, 6)),
+                                  Str(finance.Text(i, 7))});
+  }
+  auto portal = conn_.Exec(sql::kExportPortalLinks, {tenant_id});
+  for (int i = 0; i < portal.Rows(); ++i) {
+    auto it = by_id.find(Str(portal.Text(i, 0)));
+    if (it == by_id.end()) continue;
+    ExportPortalLink link{Str(portal.Text(i, 1)), Str(portal.Text(i, 2)), Str(portal.Text(i, 3)),
+                          Str(portal.Text(i, 4)), Str(portal.Text(i, 6)), Str(portal.Text(i, 7)),
+                          portal.Bool(i, 5)};
+    it->second.portal.push_back(std::move(link));
+  }
+
+  std::vector<ExportPerson> out;
+  out.reserve(by_id.size());
+  for (auto& [id, e] : by_id) {
+    auto by_remote = [](const auto& a, const auto& b) {
+      return std::tie(a.source, a.remote_id) < std::tie(b.source, b.remote_id);
+    };
+    std::sort(e.finance.begin(), e.finance.end(), by_remote);
+    std::sort(e.portal.begin(), e.portal.end(), by_remote);
+    out.push_back(std::move(e));
+  }
+  // Export order: by email (persons without one last), then by the smallest linked remote id.
+  auto sort_key = [](const ExportPerson& e) {
+    std::string smallest;
+    for (const auto& l : e.finance) {
+      if (smallest.empty() || l.remote_id < smallest) smallest = l.remote_id;
+    }
+    for (const auto& l : e.portal) {
+      if (smallest.empty() || l.remote_id < smallest) smallest = l.remote_id;
+    }
+    return std::make_tuple(!e.person.email.has_value(), e.person.email.value_or(""), smallest,
+                           e.person.id);
+  };
+  std::sort(out.begin(), out.end(),
+            [&](const ExportPerson& a, const ExportPerson& b) { return sort_key(a) < sort_key(b); });
+  return out;
+}
+
+std::vector<OpenReviewItem> CanonicalStore::OpenReviewItems(const std::string& tenant_id) {
+  std::vector<OpenReviewItem> items;
+  auto rows = conn_.Exec(sql::kOpenReviewItems, {tenant_id});
+  for (int i = 0; i < rows.Rows(); ++i) {
+    items.push_back({rows.Int(i, 0), Str(rows.Text(i, 1)), Str(rows.Text(i, 2)),
+                     rows.OptionalText(i, 3), Str(rows.Text(i, 4)), Str(rows.Text(i, 5))});
+  }
+  return items;
+}
+
+}  // namespace concord::store

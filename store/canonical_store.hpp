@@ -1,0 +1,109 @@
+#pragma once
+// The tenant's canonical state in PostgreSQL: source records, persons, links, merges, review
+// items, runs, events and cursors. All statements live in store/sql.hpp.
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcile/model.hpp"
+#include "store/lease.hpp"
+#include "store/pg.hpp"
+
+namespace concord::store {
+
+struct Cursors {
+  std::optional<reconcile::Millis> finance;
+  std::optional<reconcile::Millis> portal;
+};
+
+// Everything one run commits, in one transaction (DESIGN.md §4 step 6).
+struct RunCommit {
+  std::string tenant_id;
+  std::int64_t run_id = 0;
+  Lease lease;
+  const std::vector<reconcile::FinancePerson>* finance = nullptr;  // fetched this run
+  const std::vector<reconcile::PortalUser>* portal = nullptr;
+  const std::vector<reconcile::QuarantinedRecord>* quarantined = nullptr;
+  const reconcile::Plan* plan = nullptr;
+  Cursors new_cursors;  // only the sides that advance
+  std::string status = "succeeded";  // the run's final status, committed with its data
+  // The run's counts; Apply sets review_opened/review_closed from what it really changed.
+  boost::json::object counts;
+  // Called inside the transaction just before COMMIT (tests use it to crash at that point).
+  std::function<void()> before_commit;
+};
+
+// What the apply actually changed in the review queue (the plan lists the situations; the
+// store knows which of them are new and which went away).
+struct ReviewChange {
+  bool opened = true;  // false: closed
+  std::string kind;
+  std::string dedup_key;
+  std::optional<std::string> email;
+  std::string subjects_json;
+  std::string person_ids_json;
+};
+
+struct AppliedRun {
+  std::vector<ReviewChange> review_changes;
+  boost::json::object counts;  // as committed on the run
+  std::vector<reconcile::Event> events;  // the events stored, in order
+};
+
+struct ExportFinanceLink {
+  std::string source, remote_id, account_id, account_name, email, status, rule;
+};
+struct ExportPortalLink {
+  std::string source, remote_id, user_name, email, status, rule;
+  bool active = true;
+};
+struct ExportPerson {
+  reconcile::Person person;
+  std::vector<ExportFinanceLink> finance;
+  std::vector<ExportPortalLink> portal;
+};
+
+struct OpenReviewItem {
+  std::int64_t id = 0;
+  std::string kind, reason;
+  std::optional<std::string> email;
+  std::string subjects_json, person_ids_json;
+};
+
+// Thrown by Apply when the lease was lost: nothing was committed.
+class LeaseLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class CanonicalStore {
+ public:
+  explicit CanonicalStore(Connection& conn) : conn_(conn) {}
+
+  [[nodiscard]] std::int64_t StartRun(const std::string& tenant_id, std::string_view trigger,
+                                      std::string_view mode, bool dry_run);
+  void FinishRun(std::int64_t run_id, std::string_view status, const std::string& counts_json,
+                 const std::optional<std::string>& error,
+                 const std::optional<std::string>& plan_json);
+
+  [[nodiscard]] Cursors LoadCursors(const std::string& tenant_id);
+
+  // Stored source records (without raw JSON), persons and links of one tenant.
+  [[nodiscard]] reconcile::State LoadState(const std::string& tenant_id);
+
+  // Applies a run in one transaction after re-checking the lease; throws LeaseLost or
+  // DbError with nothing committed.
+  AppliedRun Apply(const RunCommit& commit);
+
+  // Live persons with their links, in export order (email, then smallest linked remote id).
+  [[nodiscard]] std::vector<ExportPerson> Export(const std::string& tenant_id);
+  [[nodiscard]] std::vector<OpenReviewItem> OpenReviewItems(const std::string& tenant_id);
+
+ private:
+  Connection& conn_;
+};
+
+}  // namespace concord::store

@@ -1,0 +1,193 @@
+#pragma once
+// Every SQL statement the store runs, as named constants with $n parameters (STYLE.md 6).
+
+#include <string_view>
+
+namespace concord::store::sql {
+
+// --- migrations -------------------------------------------------------------------------
+inline constexpr std::string_view kCreateMigrationsTable = R"(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    integer PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+))";
+// Serialises concurrent `concord migrate` runs; the key is arbitrary but fixed.
+inline constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7382001)";
+inline constexpr std::string_view kAppliedVersions = "SELECT version FROM schema_migrations";
+inline constexpr std::string_view kRecordMigration =
+    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
+inline constexpr std::string_view kSchemaVersion = R"(
+SELECT coalesce(max(version), 0) FROM schema_migrations)";
+inline constexpr std::string_view kMigrationsTableExists =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
+
+// --- tenants, leases, runs ----------------------------------------------------------------
+inline constexpr std::string_view kEnsureTenant =
+    "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING";
+
+// Takes the lease when it is free, expired, or already ours; a take-over bumps the fence.
+inline constexpr std::string_view kTakeLease = R"(
+INSERT INTO tenant_leases AS l (tenant_id, owner, fence, expires_at)
+VALUES ($1, $2, 1, now() + make_interval(secs => $3::double precision))
+ON CONFLICT (tenant_id) DO UPDATE
+  SET owner = EXCLUDED.owner, fence = l.fence + 1, expires_at = EXCLUDED.expires_at
+  WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
+RETURNING fence)";
+inline constexpr std::string_view kProlongLease = R"(
+UPDATE tenant_leases SET expires_at = now() + make_interval(secs => $4::double precision)
+WHERE tenant_id = $1 AND owner = $2 AND fence = $3)";
+inline constexpr std::string_view kReleaseLease =
+    "DELETE FROM tenant_leases WHERE tenant_id = $1 AND owner = $2 AND fence = $3";
+// Fencing: the apply transaction holds the lease row until commit.
+inline constexpr std::string_view kCheckLease = R"(
+SELECT 1 FROM tenant_leases
+WHERE tenant_id = $1 AND owner = $2 AND fence = $3 AND expires_at > now()
+FOR UPDATE)";
+
+inline constexpr std::string_view kInsertRun = R"(
+INSERT INTO runs (tenant_id, trigger, mode, dry_run, status)
+VALUES ($1, $2, $3, $4, 'running') RETURNING id)";
+inline constexpr std::string_view kFinishRun = R"(
+UPDATE runs SET status = $2, counts = $3::jsonb, error = $4, plan = $5::jsonb,
+                finished_at = now()
+WHERE id = $1)";
+
+inline constexpr std::string_view kLoadCursors =
+    "SELECT side, value_ms FROM cursors WHERE tenant_id = $1";
+inline constexpr std::string_view kSaveCursor = R"(
+INSERT INTO cursors (tenant_id, side, value_ms, run_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT (tenant_id, side) DO UPDATE SET value_ms = EXCLUDED.value_ms, run_id = EXCLUDED.run_id)";
+
+// --- loading the canonical state ---------------------------------------------------------
+inline constexpr std::string_view kLoadFinance = R"(
+SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
+       status, updated_at
+FROM finance_records WHERE tenant_id = $1)";
+inline constexpr std::string_view kLoadPortal = R"(
+SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
+       updated_at
+FROM portal_users WHERE tenant_id = $1)";
+inline constexpr std::string_view kLoadPersons = R"(
+SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from
+FROM persons WHERE tenant_id = $1)";
+inline constexpr std::string_view kLoadLinks = R"(
+SELECT side, source, remote_id, person_id, rule, status, evidence
+FROM links WHERE tenant_id = $1)";
+
+// --- applying a run: COPY into staging, then one set-based statement per table ----------
+inline constexpr std::string_view kStageFinance = R"(
+CREATE TEMP TABLE stage_finance (
+  source text, remote_id text, account_id text, account_name text, given_name text,
+  family_name text, email text, email2 text, status text, updated_at bigint, raw text
+) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyFinance = "COPY stage_finance FROM STDIN";
+inline constexpr std::string_view kUpsertFinance = R"(
+INSERT INTO finance_records (tenant_id, source, remote_id, account_id, account_name, given_name,
+                             family_name, email, email2, status, updated_at, raw, last_run)
+SELECT $1, source, remote_id, account_id, account_name, given_name, family_name, email, email2,
+       status, updated_at, raw, $2
+FROM stage_finance
+ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
+  account_id = EXCLUDED.account_id, account_name = EXCLUDED.account_name,
+  given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
+  email = EXCLUDED.email, email2 = EXCLUDED.email2, status = EXCLUDED.status,
+  updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run)";
+
+inline constexpr std::string_view kStagePortal = R"(
+CREATE TEMP TABLE stage_portal (
+  source text, remote_id text, user_name text, email text, given_name text, family_name text,
+  display_name text, active boolean, updated_at bigint, raw text
+) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyPortal = "COPY stage_portal FROM STDIN";
+inline constexpr std::string_view kUpsertPortal = R"(
+INSERT INTO portal_users (tenant_id, source, remote_id, user_name, email, given_name, family_name,
+                          display_name, active, updated_at, raw, last_run)
+SELECT $1, source, remote_id, user_name, email, given_name, family_name, display_name, active,
+       updated_at, raw, $2
+FROM stage_portal
+ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
+  user_name = EXCLUDED.user_name, email = EXCLUDED.email, given_name = EXCLUDED.given_name,
+  family_name = EXCLUDED.family_name, display_name = EXCLUDED.display_name,
+  active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw,
+  last_run = EXCLUDED.last_run)";
+
+inline constexpr std::string_view kStagePersons = R"(
+CREATE TEMP TABLE stage_persons (
+  id text, status text, origin text, email text, given_name text, family_name text,
+  display_name text, created_run bigint, merged_into text, merged_from text[]
+) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyPersons = "COPY stage_persons FROM STDIN";
+inline constexpr std::string_view kUpsertPersons = R"(
+INSERT INTO persons (tenant_id, id, status, origin, email, given_name, family_name, display_name,
+                     created_run, merged_into, merged_from)
+SELECT $1, id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from
+FROM stage_persons
+ON CONFLICT (tenant_id, id) DO UPDATE SET
+  status = EXCLUDED.status, origin = EXCLUDED.origin, email = EXCLUDED.email,
+  given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
+  display_name = EXCLUDED.display_name, merged_into = EXCLUDED.merged_into,
+  merged_from = EXCLUDED.merged_from, updated_at = now())";
+
+inline constexpr std::string_view kStageLinks = R"(
+CREATE TEMP TABLE stage_links (
+  side text, source text, remote_id text, person_id text, rule text, status text, evidence text
+) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyLinks = "COPY stage_links FROM STDIN";
+inline constexpr std::string_view kUpsertLinks = R"(
+INSERT INTO links (tenant_id, side, source, remote_id, person_id, rule, status, evidence, run_id)
+SELECT $1, side, source, remote_id, person_id, rule, status, evidence, $2 FROM stage_links
+ON CONFLICT (tenant_id, side, source, remote_id) DO UPDATE SET
+  person_id = EXCLUDED.person_id, rule = EXCLUDED.rule, status = EXCLUDED.status,
+  evidence = EXCLUDED.evidence, run_id = EXCLUDED.run_id)";
+
+inline constexpr std::string_view kInsertMerge = R"(
+INSERT INTO merges (tenant_id, run_id, loser_id, survivor_id, reason, snapshot)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb))";
+
+inline constexpr std::string_view kCopyQuarantine =
+    "COPY quarantine (tenant_id, run_id, side, source, remote_id, reason, raw) FROM STDIN";
+inline constexpr std::string_view kCopyEvents =
+    "COPY events (run_id, seq, tenant_id, kind, person_id, subjects, rule, reason) FROM STDIN";
+
+// Review items: the plan holds every situation that needs review now. New situations are
+// opened, situations that went away are closed; open ones stay as they are.
+inline constexpr std::string_view kStageReview = R"(
+CREATE TEMP TABLE stage_review (
+  kind text, dedup_key text, reason text, email text, subjects jsonb, person_ids jsonb
+) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyReview = "COPY stage_review FROM STDIN";
+inline constexpr std::string_view kOpenReview = R"(
+INSERT INTO review_items (tenant_id, kind, dedup_key, reason, email, subjects, person_ids,
+                          opened_run)
+SELECT $1, kind, dedup_key, reason, email, subjects, person_ids, $2 FROM stage_review
+ON CONFLICT (tenant_id, dedup_key) WHERE status = 'open' DO NOTHING
+RETURNING kind, dedup_key, email, subjects, person_ids)";
+inline constexpr std::string_view kCloseReview = R"(
+UPDATE review_items r SET status = 'closed', closed_run = $2
+WHERE r.tenant_id = $1 AND r.status = 'open'
+  AND NOT EXISTS (SELECT 1 FROM stage_review s WHERE s.dedup_key = r.dedup_key)
+RETURNING kind, dedup_key, email, subjects, person_ids)";
+
+// --- reading --------------------------------------------------------------------------------
+inline constexpr std::string_view kExportPersons = R"(
+SELECT id, status, origin, email, given_name, family_name, display_name, merged_from
+FROM persons WHERE tenant_id = $1 AND merged_into IS NULL)";
+inline constexpr std::string_view kExportFinanceLinks = R"(
+SELECT l.person_id, l.source, l.remote_id, f.account_id, f.account_name, f.email, l.status,
+       l.rule
+FROM links l JOIN finance_records f
+  ON f.tenant_id = l.tenant_id AND f.source = l.source AND f.remote_id = l.remote_id
+WHERE l.tenant_id = $1 AND l.side = 'finance')";
+inline constexpr std::string_view kExportPortalLinks = R"(
+SELECT l.person_id, l.source, l.remote_id, u.user_name, u.email, u.active, l.status, l.rule
+FROM links l JOIN portal_users u
+  ON u.tenant_id = l.tenant_id AND u.source = l.source AND u.remote_id = l.remote_id
+WHERE l.tenant_id = $1 AND l.side = 'portal')";
+inline constexpr std::string_view kOpenReviewItems = R"(
+SELECT id, kind, reason, email, subjects, person_ids
+FROM review_items WHERE tenant_id = $1 AND status = 'open' ORDER BY id)";
+
+}  // namespace concord::store::sql
