@@ -1,0 +1,3 @@
+#include "reconcile/reconcile.hpp"
+
+#include <gtest/gtest.h>
