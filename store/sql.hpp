@@ -37,8 +37,10 @@ RETURNING fence)";
 inline constexpr std::string_view kProlongLease = R"(
 UPDATE tenant_leases SET expires_at = now() + make_interval(secs => $4::double precision)
 WHERE tenant_id = $1 AND owner = $2 AND fence = $3)";
-inline constexpr std::string_view kReleaseLease =
-    "DELETE FROM tenant_leases WHERE tenant_id = $1 AND owner = $2 AND fence = $3";
+// Expires rather than deletes, so the fence keeps growing across owners.
+inline constexpr std::string_view kReleaseLease = R"(
+UPDATE tenant_leases SET expires_at = now() - interval '1 millisecond'
+WHERE tenant_id = $1 AND owner = $2 AND fence = $3)";
 // Fencing: the apply transaction holds the lease row until commit.
 inline constexpr std::string_view kCheckLease = R"(
 SELECT 1 FROM tenant_leases

@@ -1,0 +1,156 @@
+// The TOML configuration: the contract config from issue 2 parses as written; every problem
+// is an error that names the key.
+
+#include "daemon/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace concord::daemon {
+namespace {
+
+const std::string kContract = R"(
+[database]
+url = "postgresql:///concord?host=/tmp/concord-pg&port=55432"
+
+[http]
+listen = "127.0.0.1:8080"
+admin_tokens = ["env:CONCORD_ADMIN_TOKEN"]
+read_tokens = []
+
+[log]
+format = "json"
+level = "info"
+
+[[tenant]]
+id = "acme"
+interval = "15m"
+full_interval = "24h"
+
+[tenant.finance]
+kind = "xero"
+base_url = "http://127.0.0.1:18080/api.xro/2.0"
+access_token = "env:ACME_XERO_TOKEN"
+xero_tenant_id = "b5a3c1d2-0000-4000-8000-000000000001"
+page_size = 1000
+
+[tenant.portal]
+kind = "scim"
+base_url = "http://127.0.0.1:18081/scim/v2"
+token = "env:ACME_PORTAL_TOKEN"
+page_size = 500
+)";
+
+std::string ErrorOf(const std::string& text, const std::string& url_override = "") {
+  try {
+    ParseConfig(text, "test.toml", url_override);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(ConfigTest, ContractConfigParsesAsWritten) {
+  auto config = ParseConfig(kContract, "test.toml", "");
+  EXPECT_EQ(config.database_url, "postgresql:///concord?host=/tmp/concord-pg&port=55432");
+  EXPECT_EQ(config.http.listen, "127.0.0.1:8080");
+  ASSERT_EQ(config.http.admin_tokens.size(), 1u);
+  ASSERT_EQ(config.tenants.size(), 1u);
+  const auto& t = config.Tenant("acme");
+  EXPECT_EQ(t.interval, std::chrono::minutes(15));
+  EXPECT_EQ(t.full_interval, std::chrono::hours(24));
+  EXPECT_EQ(t.finance.kind, "xero");
+  EXPECT_EQ(t.finance.page_size, 1000);
+  EXPECT_EQ(t.finance.xero_tenant_id, "b5a3c1d2-0000-4000-8000-000000000001");
+  EXPECT_EQ(t.portal.base_url, "http://127.0.0.1:18081/scim/v2");
+  EXPECT_EQ(t.portal.page_size, 500);
+  EXPECT_EQ(t.rules.max_deactivations, 500);
+  EXPECT_DOUBLE_EQ(t.rules.max_deactivation_ratio, 0.2);
+  EXPECT_EQ(t.overlap, std::chrono::minutes(5));
+}
+
+TEST(ConfigTest, DatabaseUrlOverrideWins) {
+  auto config = ParseConfig(kContract, "test.toml", "postgresql:///other");
+  EXPECT_EQ(config.database_url, "postgresql:///other");
+}
+
+TEST(ConfigTest, ErrorsNameTheKey) {
+  struct Case {
+    std::string from, to, expected;
+  };
+  const Case cases[] = {
+      {"page_size = 500", "page_size = 500\ncolour = \"red\"", "tenant[0].portal.colour"},
+      {"interval = \"15m\"", "interval = \"fifteen\"", "tenant[0].interval"},
+      {"kind = \"xero\"", "kind = \"sage\"", "tenant[0].finance.kind"},
+      {"xero_tenant_id = \"b5a3c1d2-0000-4000-8000-000000000001\"\n", "",
+       "tenant[0].finance.xero_tenant_id"},
+      {"access_token = \"env:ACME_XERO_TOKEN\"", "access_token = \"hunter2\"",
+       "tenant[0].finance.access_token"},
+      {"page_size = 1000", "page_size = 5000", "tenant[0].finance.page_size"},
+      {"level = \"info\"", "level = \"loud\"", "log.level"},
+      {"[log]", "[logging]", "logging"},
+      {"base_url = \"http://127.0.0.1:18081/scim/v2\"", "base_url = \"ftp://x\"",
+       "tenant[0].portal.base_url"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(Replace(kContract, c.from, c.to));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+}
+
+TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
+  auto text = Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"",
+                      "");
+  EXPECT_NE(ErrorOf(text).find("database.url"), std::string::npos);
+  EXPECT_EQ(ErrorOf(text, "postgresql:///x"), "");
+}
+
+TEST(ConfigTest, TomlSyntaxErrorsNameTheLine) {
+  auto error = ErrorOf("[database\nurl = 1");
+  EXPECT_NE(error.find("test.toml:1"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, DuplicateTenantIsAnError) {
+  auto tenant = kContract.substr(kContract.find("[[tenant]]"));
+  EXPECT_NE(ErrorOf(kContract + tenant).find("configured twice"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownTenantIsAnError) {
+  auto config = ParseConfig(kContract, "test.toml", "");
+  EXPECT_THROW(config.Tenant("globex"), ConfigError);
+}
+
+TEST(ConfigTest, SecretsResolveFromEnvironmentAndNameTheKeyWhenMissing) {
+  auto config = ParseConfig(kContract, "test.toml", "");
+  const auto& token = config.Tenant("acme").finance.access_token;
+  ::setenv("ACME_XERO_TOKEN", "s3cret", 1);
+  EXPECT_EQ(token.Resolve(), "s3cret");
+  ::unsetenv("ACME_XERO_TOKEN");
+  try {
+    (void)token.Resolve();
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("tenant[0].finance.access_token"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("ACME_XERO_TOKEN"), std::string::npos);
+  }
+}
+
+TEST(ConfigTest, Durations) {
+  EXPECT_EQ(ParseDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(ParseDuration("2d"), std::chrono::hours(48));
+  for (const char* bad : {"", "15", "m", "15x", "-5m", "1.5h"}) {
+    EXPECT_THROW(ParseDuration(bad), std::invalid_argument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace concord::daemon
