@@ -1,9 +1,955 @@
 #include "reconcile/reconcile.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "reconcile/email_key.hpp"
+#include "reconcile/person_id.hpp"
+#include "reconcile/snapshot.hpp"
+
+// The rules of DESIGN.md §5 (1–5 and survivorship) as one pass over the whole state:
+//
+//  1. Every source record gets its exact email key; invalid keys are reviewed.
+//  2. Anchors: a record's existing link names its person (followed through merged_into).
+//  3. Finance records are grouped (union-find) by shared key and by shared anchor person;
+//     each group is one person: a new one, its anchor, or the merge of several anchors
+//     (the person created first survives).
+//  4. Portal users stay on their anchor when it is finance-backed or manual; otherwise a
+//     user whose key is not contested by another active user joins the finance person with
+//     that key; everyone else keeps or founds a portal-origin person. A portal-origin person
+//     left without links by that move is merged into the finance person (finance wins).
+//  5. Fields by survivorship; the plan lists the differences against the input.
+//
+// Decisions the design leaves open (see also docs in reconcile.hpp):
+//  - A key is "contested" when two or more ACTIVE portal users share it. Inactive users
+//    never contest a key and follow the same rule as active ones: while a key is not
+//    contested, every user with it (active or not) joins the finance person with that key.
+//    An inactive login with the same address is an old login of the same human; treating
+//    it like that keeps the result independent of the order users were deactivated in.
+//  - Links that move because their person is merged away keep their rule and evidence: the
+//    rule records how the record came to the person, and the merge event records the move.
+//    Only a portal user moved by rule 5 gets a new link (rule email_exact), as §5 says.
+//  - A kept link keeps its evidence too (it explains why the link was made); only its status
+//    follows the source record.
+//  - email_drift is reviewed for active portal users with a valid key whose person's email
+//    is another key; a deactivated login drifting is not worth an admin's time.
+//  - Review events are not emitted here: review_items is the complete set, and the store,
+//    which knows which are new, writes review_opened / review_closed events.
+
 namespace concord::reconcile {
+namespace {
 
-Plan Reconcile(const State&, const Settings&) { return {}; }
+constexpr int kNone = -1;
 
-State Apply(State state, const Plan&) { return state; }
+// A source record's identity: (side, source, remote id). Views into the input state.
+struct RecordKey {
+  Side side = Side::kFinance;
+  std::string_view source;
+  std::string_view remote_id;
+
+  bool operator==(const RecordKey&) const = default;
+  auto operator<=>(const RecordKey&) const = default;
+};
+
+struct RecordKeyHash {
+  std::size_t operator()(const RecordKey& k) const {
+    std::size_t h = std::hash<std::string_view>{}(k.remote_id);
+    h ^= std::hash<std::string_view>{}(k.source) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h ^ static_cast<std::size_t>(k.side);
+  }
+};
+
+// How a record came to its person in this plan: decides its link's rule and its event.
+enum class Placement {
+  kAnchored,     // stays with the person its link names (or that person's survivor)
+  kJoinedByKey,  // joined a person by its exact key
+  kFounded,      // founded a new person
+};
+
+// Why a person is merged away in this plan.
+enum class MergeCause {
+  kFinanceDuplicates,  // rule 2: finance records of two persons share a key or an anchor
+  kPortalIntoFinance,  // rule 5: a portal-origin person's user joined a finance person
+};
+
+struct Record {
+  Side side = Side::kFinance;
+  std::size_t index = 0;  // into State::finance or State::portal
+  RecordKey id;
+  std::string_view raw_email;
+  EmailKey key;
+  bool active = true;
+  LinkStatus link_status = LinkStatus::kActive;
+  Millis updated_at = 0;
+  int link = kNone;    // its link in State::links
+  int anchor = kNone;  // the live person its link names, before this plan
+  int person = kNone;  // its person after this plan
+  Placement placement = Placement::kAnchored;
+};
+
+// One person as this plan leaves it.
+struct WorkPerson {
+  const Person* before = nullptr;  // nullptr for persons this plan creates
+  Person after;
+  int founder = kNone;          // record that founded it (created persons only)
+  bool finance_backed = false;  // holds finance records after this plan
+  int orphan_links = 0;         // links whose source record is not in the state
+  bool orphan_active = false;
+  bool orphan_finance = false;
+  int merged_into = kNone;  // set when this plan merges it away
+  MergeCause merge_cause = MergeCause::kFinanceDuplicates;
+  std::string merge_key;    // the email key that made the merge, when there is one
+  int first_moved = kNone;  // smallest portal user that rule 5 moved away from it
+  int member_begin = 0;     // its records: members_[member_begin, member_end)
+  int member_end = 0;
+};
+
+struct PendingEvent {
+  int phase = 0;  // order of events within one person
+  RecordKey subject;
+  Event event;
+};
+
+// Event phases: a person's story in the order it happened.
+constexpr int kPhaseCreated = 0;
+constexpr int kPhaseMerged = 1;
+constexpr int kPhaseLinked = 2;
+constexpr int kPhaseUpdated = 3;
+constexpr int kPhaseLinkStatus = 4;
+constexpr int kPhaseStatus = 5;
+
+class UnionFind {
+ public:
+  explicit UnionFind(std::size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0u); }
+  std::uint32_t Find(std::uint32_t x) {
+    while (parent_[x] != x) {
+      parent_[x] = parent_[parent_[x]];  // path halving keeps the trees flat
+      x = parent_[x];
+    }
+    return x;
+  }
+  void Unite(std::uint32_t a, std::uint32_t b) {
+    a = Find(a);
+    b = Find(b);
+    if (a != b) parent_[std::max(a, b)] = std::min(a, b);
+  }
+
+ private:
+  std::vector<std::uint32_t> parent_;
+};
+
+std::string_view TrimAscii(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n\f\v";
+  std::size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
+// "given family", trimmed, one space between; empty if both are empty.
+std::string JoinName(std::string_view given, std::string_view family) {
+  given = TrimAscii(given);
+  family = TrimAscii(family);
+  std::string out(given);
+  if (!given.empty() && !family.empty()) out += ' ';
+  out += family;
+  return out;
+}
+
+std::string SubjectText(const RecordKey& k) {
+  std::string out(ToString(k.side));
+  out += ':';
+  out += k.source;
+  out += ':';
+  out += k.remote_id;
+  return out;
+}
+
+SubjectRef ToSubject(const RecordKey& k) {
+  return SubjectRef{k.side, std::string(k.source), std::string(k.remote_id)};
+}
+
+// One candidate value for a person field, with what survivorship ranks it by.
+struct Candidate {
+  Side side = Side::kFinance;
+  bool active = true;
+  Millis updated_at = 0;
+  RecordKey id;
+  std::string value;
+};
+
+// Survivorship order (DESIGN.md §5): finance over portal, active over archived/deleted, the
+// most recently updated, then the smaller (source, remote id) so page order never matters.
+bool Outranks(const Candidate& a, const Candidate& b) {
+  if (a.side != b.side) return a.side == Side::kFinance;
+  if (a.active != b.active) return a.active;
+  if (a.updated_at != b.updated_at) return a.updated_at > b.updated_at;
+  return std::tie(a.id.source, a.id.remote_id) < std::tie(b.id.source, b.id.remote_id);
+}
+
+class Planner {
+ public:
+  Planner(const State& state, const Settings& settings) : state_(state), settings_(settings) {}
+
+  Plan Run() {
+    IndexPersons();
+    LoadRecords();
+    NoteOrphanLinks();
+    GroupFinance();
+    PlacePortalUsers();
+    IndexMembers();
+    MergeEmptiedPortalPersons();
+    AssignNewIds();
+    FinishMerges();
+    ComputeFields();
+    Plan plan;
+    EmitLinks(plan);
+    EmitPersons(plan);
+    EmitReviewItems(plan);
+    FinishEvents(plan);
+    return plan;
+  }
+
+ private:
+  // ---- indexing the input ----------------------------------------------------------------
+
+  void IndexPersons() {
+    persons_.reserve(state_.persons.size());
+    person_index_.reserve(state_.persons.size());
+    for (const Person& p : state_.persons) {
+      if (!person_index_.try_emplace(p.id, static_cast<int>(persons_.size())).second) continue;
+      WorkPerson w;
+      w.before = &p;
+      w.after = p;
+      persons_.push_back(std::move(w));
+    }
+  }
+
+  // The live person `id` names before this plan: merged_into followed to its end. kNone when
+  // the id or a step of the chain is not in the state, or the chain loops.
+  int LiveBefore(std::string_view id) const {
+    auto it = person_index_.find(id);
+    if (it == person_index_.end()) return kNone;
+    int index = it->second;
+    for (std::size_t steps = 0; steps <= persons_.size(); ++steps) {
+      const Person& p = *persons_[static_cast<std::size_t>(index)].before;
+      if (!p.merged_into) return index;
+      auto next = person_index_.find(*p.merged_into);
+      if (next == person_index_.end()) return kNone;
+      index = next->second;
+    }
+    return kNone;
+  }
+
+  // `index` after the merges this plan has decided so far.
+  int LiveNow(int index) const {
+    while (index != kNone && At(index).merged_into != kNone) {
+      index = At(index).merged_into;
+    }
+    return index;
+  }
+
+  void LoadRecords() {
+    link_index_.reserve(state_.links.size());
+    for (std::size_t i = 0; i < state_.links.size(); ++i) {
+      const Link& l = state_.links[i];
+      link_index_.try_emplace(RecordKey{l.side, l.source, l.remote_id}, static_cast<int>(i));
+    }
+    link_used_.assign(state_.links.size(), false);
+    records_.reserve(state_.finance.size() + state_.portal.size());
+    for (std::size_t i = 0; i < state_.finance.size(); ++i) {
+      const FinancePerson& f = state_.finance[i];
+      AddRecord(Side::kFinance, i, f.source, f.remote_id, f.email, f.status == LinkStatus::kActive,
+                f.status, f.updated_at);
+    }
+    finance_count_ = records_.size();
+    for (std::size_t i = 0; i < state_.portal.size(); ++i) {
+      const PortalUser& u = state_.portal[i];
+      AddRecord(Side::kPortal, i, u.source, u.remote_id, u.email, u.active,
+                u.active ? LinkStatus::kActive : LinkStatus::kArchived, u.updated_at);
+    }
+  }
+
+  void AddRecord(Side side, std::size_t index, std::string_view source, std::string_view remote_id,
+                 std::string_view email, bool active, LinkStatus status, Millis updated_at) {
+    Record r;
+    r.side = side;
+    r.index = index;
+    r.id = RecordKey{side, source, remote_id};
+    r.raw_email = email;
+    r.key = ExactEmailKey(email);
+    r.active = active;
+    r.link_status = status;
+    r.updated_at = updated_at;
+    if (auto it = link_index_.find(r.id); it != link_index_.end()) {
+      r.link = it->second;
+      link_used_[static_cast<std::size_t>(r.link)] = true;
+      r.anchor = LiveBefore(state_.links[static_cast<std::size_t>(r.link)].person_id);
+    }
+    records_.push_back(std::move(r));
+  }
+
+  // Links whose record is not in the state (the caller loaded only part of a person's
+  // records). They are left as they are, but still count for their person's status and
+  // origin, and keep a person from being treated as empty.
+  void NoteOrphanLinks() {
+    for (std::size_t i = 0; i < state_.links.size(); ++i) {
+      if (link_used_[i]) continue;
+      const Link& l = state_.links[i];
+      int person = LiveBefore(l.person_id);
+      if (person == kNone) continue;
+      WorkPerson& w = At(person);
+      ++w.orphan_links;
+      w.orphan_active = w.orphan_active || l.status == LinkStatus::kActive;
+      w.orphan_finance = w.orphan_finance || l.side == Side::kFinance;
+    }
+  }
+
+  // ---- rules 1–3: finance groups -----------------------------------------------------------
+
+  void GroupFinance() {
+    UnionFind groups(finance_count_);
+    std::unordered_map<std::string_view, std::uint32_t> by_key;
+    std::unordered_map<int, std::uint32_t> by_anchor;
+    by_key.reserve(finance_count_);
+    for (std::uint32_t i = 0; i < finance_count_; ++i) {
+      const Record& r = records_[i];
+      if (r.key.valid()) {
+        auto [it, inserted] = by_key.try_emplace(r.key.key, i);
+        if (!inserted) groups.Unite(it->second, i);
+      }
+      if (r.anchor != kNone) {
+        auto [it, inserted] = by_anchor.try_emplace(r.anchor, i);
+        if (!inserted) groups.Unite(it->second, i);
+      }
+    }
+    // Members of each group, in record order; roots are the smallest index of their group.
+    std::vector<int> group_of(finance_count_, kNone);
+    std::vector<std::vector<std::uint32_t>> members;
+    for (std::uint32_t i = 0; i < finance_count_; ++i) {
+      std::uint32_t root = groups.Find(i);
+      if (group_of[root] == kNone) {
+        group_of[root] = static_cast<int>(members.size());
+        members.emplace_back();
+      }
+      members[static_cast<std::size_t>(group_of[root])].push_back(i);
+    }
+    for (const auto& group : members) PlaceFinanceGroup(group);
+  }
+
+  void PlaceFinanceGroup(const std::vector<std::uint32_t>& group) {
+    std::vector<int> anchors;
+    for (std::uint32_t i : group) {
+      if (records_[i].anchor != kNone) anchors.push_back(records_[i].anchor);
+    }
+    std::sort(anchors.begin(), anchors.end());
+    anchors.erase(std::unique(anchors.begin(), anchors.end()), anchors.end());
+
+    int person = kNone;
+    if (anchors.empty()) {
+      std::uint32_t founder = *std::min_element(group.begin(), group.end(), [&](auto a, auto b) {
+        return records_[a].id < records_[b].id;
+      });
+      person = NewPerson(Origin::kFinance, static_cast<int>(founder));
+    } else {
+      // Rule 2: the person created first survives (ties: smaller id).
+      person = *std::min_element(anchors.begin(), anchors.end(), [&](int a, int b) {
+        const Person& pa = At(a).after;
+        const Person& pb = At(b).after;
+        return std::tie(pa.created_run, pa.id) < std::tie(pb.created_run, pb.id);
+      });
+      for (int loser : anchors) {
+        if (loser != person) {
+          MergeInto(loser, person, MergeCause::kFinanceDuplicates, BridgeKey(group, loser));
+        }
+      }
+    }
+    At(person).finance_backed = true;
+    for (std::uint32_t i : group) {
+      Record& r = records_[i];
+      r.person = person;
+      if (r.anchor != kNone) {
+        r.placement = Placement::kAnchored;
+      } else {
+        r.placement = At(person).founder == static_cast<int>(i) ? Placement::kFounded
+                                                                : Placement::kJoinedByKey;
+      }
+      if (r.key.valid()) finance_person_by_key_.try_emplace(r.key.key, person);
+    }
+  }
+
+  // The key that ties `loser`'s records to the rest of the group: the smallest key one of
+  // its records shares with a record anchored elsewhere (or not at all). Empty if none.
+  std::string BridgeKey(const std::vector<std::uint32_t>& group, int loser) const {
+    std::unordered_set<std::string_view> outside;
+    for (std::uint32_t i : group) {
+      if (records_[i].anchor != loser && records_[i].key.valid()) {
+        outside.insert(records_[i].key.key);
+      }
+    }
+    std::string best;
+    for (std::uint32_t i : group) {
+      const Record& r = records_[i];
+      if (r.anchor == loser && r.key.valid() && outside.count(r.key.key) > 0 &&
+          (best.empty() || r.key.key < best)) {
+        best = r.key.key;
+      }
+    }
+    return best;
+  }
+
+  int NewPerson(Origin origin, int founder) {
+    WorkPerson w;
+    w.after.origin = origin;
+    w.after.created_run = settings_.run_id;
+    w.founder = founder;
+    persons_.push_back(std::move(w));
+    return static_cast<int>(persons_.size()) - 1;
+  }
+
+  void MergeInto(int loser, int survivor, MergeCause cause, std::string key) {
+    WorkPerson& w = At(loser);
+    w.merged_into = survivor;
+    w.merge_cause = cause;
+    w.merge_key = std::move(key);
+    losers_.push_back(loser);
+  }
+
+  // ---- rules 1, 3, 4, 5: portal users ------------------------------------------------------
+
+  void PlacePortalUsers() {
+    for (std::size_t i = finance_count_; i < records_.size(); ++i) {
+      const Record& r = records_[i];
+      if (r.key.valid() && r.active) ++active_users_by_key_[r.key.key];
+    }
+    for (std::size_t i = finance_count_; i < records_.size(); ++i) PlacePortalUser(i);
+  }
+
+  bool Contested(std::string_view key) const {
+    auto it = active_users_by_key_.find(key);
+    return it != active_users_by_key_.end() && it->second >= 2;
+  }
+
+  void PlacePortalUser(std::size_t i) {
+    Record& r = records_[i];
+    int anchor = LiveNow(r.anchor);
+    bool manual =
+        r.link != kNone && state_.links[static_cast<std::size_t>(r.link)].rule == LinkRule::kManual;
+    // Rule 1: an anchor on a finance-backed person, or an admin's link, always holds.
+    if (anchor != kNone && (manual || At(anchor).finance_backed || At(anchor).orphan_finance)) {
+      Place(r, anchor, Placement::kAnchored);
+      return;
+    }
+    // Rules 3 and 4: an uncontested key joins the finance person with that key.
+    if (r.key.valid() && !Contested(r.key.key)) {
+      if (auto it = finance_person_by_key_.find(r.key.key); it != finance_person_by_key_.end()) {
+        Place(r, it->second, Placement::kJoinedByKey);
+        if (anchor != kNone) NoteMovedAway(anchor, static_cast<int>(i));
+        return;
+      }
+    }
+    // Rule 5: a portal user without a finance match is (or stays) a person of its own.
+    if (anchor != kNone) {
+      Place(r, anchor, Placement::kAnchored);
+    } else {
+      Place(r, NewPerson(Origin::kPortal, static_cast<int>(i)), Placement::kFounded);
+    }
+  }
+
+  static void Place(Record& r, int person, Placement placement) {
+    r.person = person;
+    r.placement = placement;
+  }
+
+  void NoteMovedAway(int person, int record) {
+    WorkPerson& w = At(person);
+    if (w.first_moved == kNone || records_[static_cast<std::size_t>(record)].id <
+                                      records_[static_cast<std::size_t>(w.first_moved)].id) {
+      w.first_moved = record;
+    }
+  }
+
+  // Rule 5: a portal-origin person whose users all moved to finance persons is merged into
+  // the one that took the first of them (finance wins), so it is never silently dropped.
+  void MergeEmptiedPortalPersons() {
+    for (std::size_t p = 0; p < persons_.size(); ++p) {
+      WorkPerson& w = persons_[p];
+      if (w.first_moved == kNone || w.member_end > w.member_begin || w.orphan_links > 0) continue;
+      const Record& moved = records_[static_cast<std::size_t>(w.first_moved)];
+      MergeInto(static_cast<int>(p), moved.person, MergeCause::kPortalIntoFinance, moved.key.key);
+    }
+  }
+
+  // ---- ids, merges, fields -----------------------------------------------------------------
+
+  // members_ lists every record by person, so each person's records are one slice.
+  void IndexMembers() {
+    std::vector<int> count(persons_.size() + 1, 0);
+    for (const Record& r : records_) ++count[static_cast<std::size_t>(r.person) + 1];
+    std::partial_sum(count.begin(), count.end(), count.begin());
+    members_.assign(records_.size(), 0);
+    std::vector<int> next(count.begin(), count.end() - 1);
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+      members_[static_cast<std::size_t>(next[static_cast<std::size_t>(records_[i].person)]++)] =
+          static_cast<int>(i);
+    }
+    for (std::size_t p = 0; p < persons_.size(); ++p) {
+      persons_[p].member_begin = count[p];
+      persons_[p].member_end = count[p + 1];
+    }
+  }
+
+  // Ids of created persons derive from the founding record; they are assigned in founder
+  // order, so even the (astronomically unlikely) collision counter is order-independent.
+  void AssignNewIds() {
+    std::vector<int> created;
+    for (std::size_t p = 0; p < persons_.size(); ++p) {
+      if (persons_[p].before == nullptr) created.push_back(static_cast<int>(p));
+    }
+    std::sort(created.begin(), created.end(),
+              [&](int a, int b) { return FounderOf(a).id < FounderOf(b).id; });
+    std::unordered_set<std::string> taken_new;
+    for (int p : created) {
+      const RecordKey& f = FounderOf(p).id;
+      for (int attempt = 0;; ++attempt) {
+        std::string id =
+            detail::DerivePersonId(settings_.tenant_id, f.side, f.source, f.remote_id, attempt);
+        if (person_index_.count(id) == 0 && taken_new.insert(id).second) {
+          At(p).after.id = std::move(id);
+          break;
+        }
+      }
+    }
+  }
+
+  const Record& FounderOf(int person) const {
+    return records_[static_cast<std::size_t>(At(person).founder)];
+  }
+
+  void FinishMerges() {
+    std::sort(losers_.begin(), losers_.end(),
+              [&](int a, int b) { return At(a).after.id < At(b).after.id; });
+    std::vector<int> survivors;
+    for (int loser : losers_) {
+      WorkPerson& l = At(loser);
+      WorkPerson& s = At(l.merged_into);
+      l.after.merged_into = s.after.id;
+      s.after.merged_from.push_back(l.after.id);
+      s.after.merged_from.insert(s.after.merged_from.end(), l.after.merged_from.begin(),
+                                 l.after.merged_from.end());
+      survivors.push_back(l.merged_into);
+    }
+    for (int s : survivors) {
+      auto& from = At(s).after.merged_from;
+      std::sort(from.begin(), from.end());
+      from.erase(std::unique(from.begin(), from.end()), from.end());
+    }
+  }
+
+  void ComputeFields() {
+    for (WorkPerson& w : persons_) {
+      if (w.member_end == w.member_begin) continue;  // nothing here to recompute it from
+      ComputeFields(w);
+    }
+  }
+
+  void ComputeFields(WorkPerson& w) {
+    std::vector<Candidate> email, given, family, display;
+    bool active = w.orphan_active;
+    bool finance = w.orphan_finance;
+    for (int m = w.member_begin; m < w.member_end; ++m) {
+      const Record& r = records_[static_cast<std::size_t>(members_[static_cast<std::size_t>(m)])];
+      active = active || r.link_status == LinkStatus::kActive;
+      finance = finance || r.side == Side::kFinance;
+      Candidate c{r.side, r.active, r.updated_at, r.id, {}};
+      if (r.key.valid()) email.push_back(WithValue(c, r.key.key));
+      if (r.side == Side::kFinance) {
+        const FinancePerson& f = state_.finance[r.index];
+        given.push_back(WithValue(c, TrimAscii(f.given_name)));
+        family.push_back(WithValue(c, TrimAscii(f.family_name)));
+        display.push_back(WithValue(c, JoinName(f.given_name, f.family_name)));
+      } else {
+        const PortalUser& u = state_.portal[r.index];
+        given.push_back(WithValue(c, TrimAscii(u.given_name)));
+        family.push_back(WithValue(c, TrimAscii(u.family_name)));
+        std::string_view own = TrimAscii(u.display_name);
+        display.push_back(
+            WithValue(c, own.empty() ? JoinName(u.given_name, u.family_name) : std::string(own)));
+      }
+    }
+    Person& p = w.after;
+    std::string best_email = Survivor(email);
+    p.email = best_email.empty() ? std::nullopt : std::optional<std::string>(best_email);
+    p.given_name = Survivor(given);
+    p.family_name = Survivor(family);
+    p.display_name = Survivor(display);
+    p.origin = finance ? Origin::kFinance : Origin::kPortal;
+    if (p.status != PersonStatus::kErased) {
+      p.status = active ? PersonStatus::kActive : PersonStatus::kInactive;
+    }
+  }
+
+  static Candidate WithValue(const Candidate& c, std::string_view value) {
+    Candidate out = c;
+    out.value = std::string(value);
+    return out;
+  }
+
+  // The best non-empty value, or "" when there is none.
+  static std::string Survivor(const std::vector<Candidate>& candidates) {
+    const Candidate* best = nullptr;
+    for (const Candidate& c : candidates) {
+      if (!c.value.empty() && (best == nullptr || Outranks(c, *best))) best = &c;
+    }
+    return best == nullptr ? std::string() : best->value;
+  }
+
+  // ---- the plan ----------------------------------------------------------------------------
+
+  void EmitLinks(Plan& plan) {
+    for (const Record& r : records_) EmitLink(plan, r);
+    // Orphan links follow their person when it was merged away (now or earlier).
+    for (std::size_t i = 0; i < state_.links.size(); ++i) {
+      if (link_used_[i]) continue;
+      const Link& old = state_.links[i];
+      int person = LiveNow(LiveBefore(old.person_id));
+      if (person == kNone || At(person).after.id == old.person_id) continue;
+      Link link = old;
+      link.person_id = At(person).after.id;
+      AddEvent(kPhaseLinked, RecordKey{old.side, old.source, old.remote_id},
+               {EventKind::kRelinked,
+                link.person_id,
+                {},
+                std::string(ToString(link.rule)),
+                "link follows its person " + old.person_id + ", merged into " + link.person_id});
+      ++plan.counts.linked;
+      plan.links.push_back(std::move(link));
+    }
+    std::sort(plan.links.begin(), plan.links.end(), [](const Link& a, const Link& b) {
+      return std::tie(a.side, a.source, a.remote_id) < std::tie(b.side, b.source, b.remote_id);
+    });
+  }
+
+  void EmitLink(Plan& plan, const Record& r) {
+    const Link* old = r.link == kNone ? nullptr : &state_.links[static_cast<std::size_t>(r.link)];
+    const std::string& person_id = At(r.person).after.id;
+    Link link;
+    link.side = r.side;
+    link.source = std::string(r.id.source);
+    link.remote_id = std::string(r.id.remote_id);
+    link.person_id = person_id;
+    link.status = r.link_status;
+    if (old != nullptr && r.placement == Placement::kAnchored) {
+      link.rule = old->rule;
+      link.evidence = old->evidence;
+    } else {
+      link.rule = NewLinkRule(r);
+      link.evidence = Evidence(r);
+    }
+    if (old != nullptr && link == *old) return;
+
+    std::string rule(ToString(link.rule));
+    if (old == nullptr) {
+      AddEvent(kPhaseLinked, r.id, {EventKind::kLinked, person_id, {}, rule, LinkReason(r)});
+      ++plan.counts.linked;
+    } else if (old->person_id != person_id) {
+      std::string reason =
+          r.placement == Placement::kAnchored
+              ? "link follows its person " + old->person_id + ", merged into " + person_id
+              : LinkReason(r) + " (was on person " + old->person_id + ")";
+      AddEvent(kPhaseLinked, r.id, {EventKind::kRelinked, person_id, {}, rule, reason});
+      ++plan.counts.linked;
+    } else {
+      AddEvent(kPhaseLinkStatus, r.id,
+               {EventKind::kUpdated,
+                person_id,
+                {},
+                rule,
+                "link status " + std::string(ToString(old->status)) + " -> " +
+                    std::string(ToString(link.status)) + " as the source reports"});
+    }
+    plan.links.push_back(std::move(link));
+  }
+
+  LinkRule NewLinkRule(const Record& r) const {
+    if (r.side == Side::kFinance) return r.key.valid() ? LinkRule::kEmailExact : LinkRule::kNoEmail;
+    return r.placement == Placement::kJoinedByKey ? LinkRule::kEmailExact : LinkRule::kPortalOrigin;
+  }
+
+  std::string Evidence(const Record& r) const {
+    switch (r.key.status) {
+      case EmailKey::Status::kMissing:
+        return "no email";
+      case EmailKey::Status::kInvalid:
+        return "invalid email: " + r.key.reason;
+      case EmailKey::Status::kValid:
+        break;
+    }
+    std::string out = "email_key=" + r.key.key;
+    if (r.side == Side::kPortal && r.placement == Placement::kFounded) {
+      out += Contested(r.key.key) ? "; shared by several active portal users"
+                                  : "; no finance person has this key";
+    }
+    return out;
+  }
+
+  std::string LinkReason(const Record& r) const {
+    const std::string& person = At(r.person).after.id;
+    if (r.side == Side::kFinance) {
+      if (!r.key.valid()) return "finance record without a usable email founded person " + person;
+      if (r.placement == Placement::kFounded) {
+        return "finance record founded person " + person + " with exact email key " + r.key.key;
+      }
+      return "finance record joined person " + person + " by exact email key " + r.key.key;
+    }
+    if (r.placement == Placement::kJoinedByKey) {
+      return "portal user joined finance person " + person + " by exact email key " + r.key.key;
+    }
+    if (r.placement == Placement::kFounded) {
+      if (!r.key.valid()) return "portal user without a usable email founded person " + person;
+      if (Contested(r.key.key)) {
+        return "portal user founded person " + person + ": email key " + r.key.key +
+               " is shared by several active portal users (no link by email)";
+      }
+      return "portal user founded person " + person + ": no finance person has email key " +
+             r.key.key;
+    }
+    return "portal user stays with person " + person;
+  }
+
+  void EmitPersons(Plan& plan) {
+    for (std::size_t p = 0; p < persons_.size(); ++p) {
+      WorkPerson& w = persons_[p];
+      if (w.before == nullptr) {
+        EmitCreated(plan, w);
+      } else if (!(w.after == *w.before)) {
+        EmitChanged(plan, w);
+      } else {
+        continue;
+      }
+      plan.persons.push_back(w.after);
+    }
+    // The losers' links as they were, for the snapshots: one pass over all links.
+    std::unordered_map<std::string_view, std::vector<const Link*>> loser_links;
+    for (int loser : losers_) loser_links.try_emplace(At(loser).after.id);
+    for (const Link& l : state_.links) {
+      if (auto it = loser_links.find(l.person_id); it != loser_links.end()) {
+        it->second.push_back(&l);
+      }
+    }
+    for (int loser : losers_) EmitMerge(plan, At(loser), loser_links[At(loser).after.id]);
+    std::sort(plan.persons.begin(), plan.persons.end(),
+              [](const Person& a, const Person& b) { return a.id < b.id; });
+  }
+
+  void EmitCreated(Plan& plan, const WorkPerson& w) {
+    const Record& f = records_[static_cast<std::size_t>(w.founder)];
+    std::string reason = w.after.origin == Origin::kFinance
+                             ? "new person for finance record " + SubjectText(f.id)
+                             : "new portal-origin person for portal user " + SubjectText(f.id);
+    reason += f.key.valid() ? " with email key " + f.key.key : " without a usable email";
+    AddEvent(kPhaseCreated, f.id,
+             {EventKind::kCreated, w.after.id, {}, std::string(ToString(NewLinkRule(f))), reason});
+    ++plan.counts.created;
+  }
+
+  void EmitChanged(Plan& plan, const WorkPerson& w) {
+    const Person& a = w.after;
+    const Person& b = *w.before;
+    std::string fields;
+    auto note = [&](bool changed, std::string_view name) {
+      if (!changed) return;
+      if (!fields.empty()) fields += ", ";
+      fields += name;
+    };
+    note(a.email != b.email, "email");
+    note(a.given_name != b.given_name, "given_name");
+    note(a.family_name != b.family_name, "family_name");
+    note(a.display_name != b.display_name, "display_name");
+    note(a.origin != b.origin, "origin");
+    if (!fields.empty()) {
+      AddEvent(kPhaseUpdated, {},
+               {EventKind::kUpdated, a.id, {}, "", "fields changed by survivorship: " + fields});
+    }
+    if (a.status != b.status) {
+      bool now_active = a.status == PersonStatus::kActive;
+      AddEvent(kPhaseStatus, {},
+               {now_active ? EventKind::kReactivated : EventKind::kDeactivated,
+                a.id,
+                {},
+                "",
+                now_active ? "a linked source record is active again"
+                           : "no linked source record is active any more"});
+      if (!now_active) ++plan.counts.deactivated;
+    }
+    if (w.merged_into == kNone) ++plan.counts.updated;
+  }
+
+  void EmitMerge(Plan& plan, const WorkPerson& loser, const std::vector<const Link*>& links) {
+    const Person& survivor = At(loser.merged_into).after;
+    std::string reason;
+    if (loser.merge_cause == MergeCause::kFinanceDuplicates) {
+      reason = "finance records of person " + loser.after.id + " and person " + survivor.id +
+               (loser.merge_key.empty() ? std::string(" belong together")
+                                        : " share exact email key " + loser.merge_key) +
+               "; the person created first survives";
+    } else {
+      reason = "portal-origin person " + loser.after.id + " merged into finance person " +
+               survivor.id + ": its portal user joined by exact email key " + loser.merge_key +
+               " (finance wins)";
+    }
+    std::vector<SubjectRef> subjects;
+    for (const Link* l : links) subjects.push_back({l->side, l->source, l->remote_id});
+    std::sort(subjects.begin(), subjects.end());
+    plan.merges.push_back(
+        {loser.after.id, survivor.id, reason, detail::MergeSnapshotJson(*loser.before, links)});
+    AddEvent(kPhaseMerged, {},
+             {EventKind::kMerged, survivor.id, std::move(subjects),
+              std::string(ToString(LinkRule::kEmailExact)), reason});
+    ++plan.counts.merged;
+  }
+
+  void EmitReviewItems(Plan& plan) {
+    std::unordered_map<std::string_view, std::vector<int>> duplicates;
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+      const Record& r = records_[i];
+      if (r.key.status == EmailKey::Status::kInvalid) {
+        plan.review_items.push_back(InvalidEmailItem(r));
+      } else if (r.side == Side::kPortal && r.key.valid() && r.active) {
+        if (Contested(r.key.key)) duplicates[r.key.key].push_back(static_cast<int>(i));
+        const std::optional<std::string>& email = At(r.person).after.email;
+        if (email != r.key.key) plan.review_items.push_back(EmailDriftItem(r, email));
+      }
+    }
+    for (auto& [key, users] : duplicates) {
+      plan.review_items.push_back(DuplicateUsersItem(key, users));
+    }
+    std::sort(plan.review_items.begin(), plan.review_items.end(),
+              [](const ReviewItem& a, const ReviewItem& b) {
+                return std::tie(a.kind, a.dedup_key) < std::tie(b.kind, b.dedup_key);
+              });
+  }
+
+  ReviewItem InvalidEmailItem(const Record& r) const {
+    ReviewItem item;
+    item.kind = ReviewKind::kInvalidEmail;
+    item.dedup_key = "invalid_email:" + SubjectText(r.id);
+    item.reason = "invalid email: " + r.key.reason;
+    item.email = std::string(r.raw_email);
+    item.subjects = {ToSubject(r.id)};
+    item.person_ids = {At(r.person).after.id};
+    return item;
+  }
+
+  ReviewItem EmailDriftItem(const Record& r, const std::optional<std::string>& email) const {
+    ReviewItem item;
+    item.kind = ReviewKind::kEmailDrift;
+    item.dedup_key = "email_drift:" + std::string(r.id.source) + ":" + std::string(r.id.remote_id);
+    item.reason = "portal user's email key " + r.key.key + " differs from its person's email " +
+                  (email ? *email : std::string("(none)"));
+    item.email = r.key.key;
+    item.subjects = {ToSubject(r.id)};
+    item.person_ids = {At(r.person).after.id};
+    return item;
+  }
+
+  ReviewItem DuplicateUsersItem(std::string_view key, const std::vector<int>& users) const {
+    ReviewItem item;
+    item.kind = ReviewKind::kDuplicatePortalUsers;
+    item.dedup_key = "duplicate_portal_users:" + std::string(key);
+    item.reason = std::to_string(users.size()) + " active portal users share exact email key " +
+                  std::string(key) + "; none is linked by email until an admin decides";
+    item.email = std::string(key);
+    for (int i : users) {
+      const Record& r = records_[static_cast<std::size_t>(i)];
+      item.subjects.push_back(ToSubject(r.id));
+      item.person_ids.push_back(At(r.person).after.id);
+    }
+    std::sort(item.subjects.begin(), item.subjects.end());
+    std::sort(item.person_ids.begin(), item.person_ids.end());
+    item.person_ids.erase(std::unique(item.person_ids.begin(), item.person_ids.end()),
+                          item.person_ids.end());
+    return item;
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  void AddEvent(int phase, const RecordKey& subject, Event event) {
+    if (!subject.source.empty() || !subject.remote_id.empty()) {
+      event.subjects.push_back(ToSubject(subject));
+    }
+    events_.push_back({phase, subject, std::move(event)});
+  }
+
+  // Events grouped by person (sorted by id), each person's in the order things happened.
+  void FinishEvents(Plan& plan) {
+    std::sort(events_.begin(), events_.end(), [](const PendingEvent& a, const PendingEvent& b) {
+      return std::tie(a.event.person_id, a.phase, a.subject) <
+             std::tie(b.event.person_id, b.phase, b.subject);
+    });
+    plan.events.reserve(events_.size());
+    for (PendingEvent& e : events_) plan.events.push_back(std::move(e.event));
+  }
+
+  WorkPerson& At(int index) { return persons_[static_cast<std::size_t>(index)]; }
+  const WorkPerson& At(int index) const { return persons_[static_cast<std::size_t>(index)]; }
+
+  const State& state_;
+  const Settings& settings_;
+  std::vector<WorkPerson> persons_;
+  std::unordered_map<std::string_view, int> person_index_;  // ids of the input persons
+  std::unordered_map<RecordKey, int, RecordKeyHash> link_index_;
+  std::vector<bool> link_used_;
+  std::vector<Record> records_;  // finance records first, then portal users
+  std::size_t finance_count_ = 0;
+  std::unordered_map<std::string_view, int> finance_person_by_key_;
+  std::unordered_map<std::string_view, int> active_users_by_key_;
+  std::vector<int> members_;
+  std::vector<int> losers_;
+  std::vector<PendingEvent> events_;
+};
+
+}  // namespace
+
+Plan Reconcile(const State& state, const Settings& settings) {
+  return Planner(state, settings).Run();
+}
+
+State Apply(State state, const Plan& plan) {
+  std::unordered_map<std::string, std::size_t> person_at;
+  person_at.reserve(state.persons.size() + plan.persons.size());
+  for (std::size_t i = 0; i < state.persons.size(); ++i) person_at.emplace(state.persons[i].id, i);
+  for (const Person& p : plan.persons) {
+    auto [it, inserted] = person_at.try_emplace(p.id, state.persons.size());
+    if (inserted) {
+      state.persons.push_back(p);
+    } else {
+      state.persons[it->second] = p;
+    }
+  }
+  std::unordered_map<std::string, std::size_t> link_at;
+  link_at.reserve(state.links.size() + plan.links.size());
+  auto link_key = [](const Link& l) {
+    return std::string(ToString(l.side)) + '\x1f' + l.source + '\x1f' + l.remote_id;
+  };
+  for (std::size_t i = 0; i < state.links.size(); ++i) link_at.emplace(link_key(state.links[i]), i);
+  for (const Link& l : plan.links) {
+    auto [it, inserted] = link_at.try_emplace(link_key(l), state.links.size());
+    if (inserted) {
+      state.links.push_back(l);
+    } else {
+      state.links[it->second] = l;
+    }
+  }
+  return state;
+}
 
 }  // namespace concord::reconcile

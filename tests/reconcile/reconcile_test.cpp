@@ -1,3 +1,555 @@
+// One test (or a few) per rule of DESIGN.md §5, on small hand-written states.
+
 #include "reconcile/reconcile.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcile/person_id.hpp"
+#include "reconcile/snapshot.hpp"
+
+namespace concord::reconcile {
+namespace {
+
+const Settings kRun1{"tenant-a", 1};
+const Settings kRun2{"tenant-a", 2};
+const Settings kRun3{"tenant-a", 3};
+
+FinancePerson Finance(std::string id, std::string email, std::string given = "",
+                      std::string family = "", Millis updated = 1000,
+                      LinkStatus status = LinkStatus::kActive) {
+  FinancePerson f;
+  f.source = "xero";
+  f.remote_id = std::move(id);
+  f.account_id = "acct-" + f.remote_id;
+  f.email = std::move(email);
+  f.given_name = std::move(given);
+  f.family_name = std::move(family);
+  f.updated_at = updated;
+  f.status = status;
+  return f;
+}
+
+PortalUser Portal(std::string id, std::string email, bool active = true, std::string display = "",
+                  Millis updated = 1000) {
+  PortalUser u;
+  u.source = "scim";
+  u.remote_id = std::move(id);
+  u.user_name = u.remote_id;
+  u.email = std::move(email);
+  u.display_name = std::move(display);
+  u.active = active;
+  u.updated_at = updated;
+  return u;
+}
+
+// Reconciles and applies: one run of the sync job, in memory.
+State SyncOnce(const State& state, const Settings& settings, Plan* plan_out = nullptr) {
+  Plan plan = Reconcile(state, settings);
+  State next = Apply(state, plan);
+  if (plan_out != nullptr) *plan_out = plan;
+  return next;
+}
+
+const Link* FindLink(const State& s, Side side, const std::string& remote_id) {
+  for (const Link& l : s.links) {
+    if (l.side == side && l.remote_id == remote_id) return &l;
+  }
+  return nullptr;
+}
+
+const Person* FindPerson(const State& s, const std::string& id) {
+  for (const Person& p : s.persons) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+// The person a record is linked to (must exist).
+const Person& PersonOf(const State& s, Side side, const std::string& remote_id) {
+  const Link* link = FindLink(s, side, remote_id);
+  EXPECT_NE(link, nullptr) << remote_id;
+  static const Person kNoPerson;
+  if (link == nullptr) return kNoPerson;
+  const Person* p = FindPerson(s, link->person_id);
+  EXPECT_NE(p, nullptr) << link->person_id;
+  return p != nullptr ? *p : kNoPerson;
+}
+
+std::vector<const Person*> LivePersons(const State& s) {
+  std::vector<const Person*> out;
+  for (const Person& p : s.persons) {
+    if (!p.merged_into) out.push_back(&p);
+  }
+  return out;
+}
+
+const ReviewItem* FindReview(const Plan& plan, ReviewKind kind) {
+  for (const ReviewItem& r : plan.review_items) {
+    if (r.kind == kind) return &r;
+  }
+  return nullptr;
+}
+
+int CountEvents(const Plan& plan, EventKind kind) {
+  return static_cast<int>(std::count_if(plan.events.begin(), plan.events.end(),
+                                        [&](const Event& e) { return e.kind == kind; }));
+}
+
+// ---- rule 2: finance duplicates --------------------------------------------------------------
+
+TEST(FinanceDuplicates, SameExactKeyIsOnePerson) {
+  State s;
+  s.finance = {Finance("c1", "Ann@Example.com", "Ann", "Lee"),
+               Finance("c2", "  ann@EXAMPLE.com\u00a0", "Ann", "Lee")};
+  Plan plan;
+  State after = SyncOnce(s, kRun1, &plan);
+  ASSERT_EQ(after.persons.size(), 1u);
+  EXPECT_EQ(after.persons[0].email, "ann@example.com");
+  EXPECT_EQ(after.persons[0].origin, Origin::kFinance);
+  EXPECT_EQ(after.persons[0].created_run, 1);
+  EXPECT_EQ(FindLink(after, Side::kFinance, "c1")->rule, LinkRule::kEmailExact);
+  EXPECT_EQ(FindLink(after, Side::kFinance, "c2")->evidence, "email_key=ann@example.com");
+  EXPECT_EQ(plan.counts.created, 1);
+  EXPECT_EQ(plan.counts.linked, 2);
+  EXPECT_EQ(CountEvents(plan, EventKind::kCreated), 1);
+  EXPECT_EQ(CountEvents(plan, EventKind::kLinked), 2);
+}
+
+TEST(FinanceDuplicates, ChangedEmailMergesAndTheOlderPersonSurvives) {
+  State s;
+  s.finance = {Finance("c1", "ann@example.com", "Ann", "Lee")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "ann.lee@example.com", "Ann", "Lee", 2000));
+  s = SyncOnce(s, kRun2);
+  ASSERT_EQ(LivePersons(s).size(), 2u);
+  const std::string older = PersonOf(s, Side::kFinance, "c1").id;
+  const std::string newer = PersonOf(s, Side::kFinance, "c2").id;
+
+  s.finance[1].email = "ANN@example.com";
+  s.finance[1].updated_at = 3000;
+  Plan plan;
+  s = SyncOnce(s, kRun3, &plan);
+  ASSERT_EQ(LivePersons(s).size(), 1u);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").id, older);
+  const Person* loser = FindPerson(s, newer);
+  ASSERT_NE(loser, nullptr);
+  EXPECT_EQ(loser->merged_into, older);
+  EXPECT_EQ(FindPerson(s, older)->merged_from, std::vector<std::string>{newer});
+  ASSERT_EQ(plan.merges.size(), 1u);
+  EXPECT_EQ(plan.merges[0].loser_id, newer);
+  EXPECT_EQ(plan.merges[0].survivor_id, older);
+  EXPECT_NE(plan.merges[0].reason.find("ann@example.com"), std::string::npos);
+  EXPECT_NE(plan.merges[0].snapshot_json.find("\"id\":\"" + newer + "\""), std::string::npos);
+  EXPECT_NE(plan.merges[0].snapshot_json.find("\"remote_id\":\"c2\""), std::string::npos);
+  // The moved link keeps the rule it was made with; its move is a relink event.
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c2")->rule, LinkRule::kEmailExact);
+  EXPECT_EQ(CountEvents(plan, EventKind::kMerged), 1);
+  EXPECT_EQ(CountEvents(plan, EventKind::kRelinked), 1);
+  EXPECT_EQ(plan.counts.merged, 1);
+  EXPECT_TRUE(Reconcile(s, kRun3).Empty());
+}
+
+TEST(FinanceDuplicates, SurvivorTieOnCreatedRunGoesToTheSmallerId) {
+  State s;
+  s.finance = {Finance("c1", "a@example.com"), Finance("c2", "b@example.com")};
+  s = SyncOnce(s, kRun1);
+  std::string id1 = PersonOf(s, Side::kFinance, "c1").id;
+  std::string id2 = PersonOf(s, Side::kFinance, "c2").id;
+  s.finance[1].email = "a@example.com";
+  s = SyncOnce(s, kRun2);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").id, std::min(id1, id2));
+}
+
+// ---- rule 4: portal user → finance person ---------------------------------------------------
+
+TEST(PortalToFinance, LinksByExactKey) {
+  State s;
+  s.finance = {Finance("c1", "bob@bücher.example", "Bob", "Ng")};
+  s.portal = {Portal("u1", "BOB@xn--bcher-kva.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  ASSERT_EQ(s.persons.size(), 1u);
+  const Link* link = FindLink(s, Side::kPortal, "u1");
+  ASSERT_NE(link, nullptr);
+  EXPECT_EQ(link->person_id, s.persons[0].id);
+  EXPECT_EQ(link->rule, LinkRule::kEmailExact);
+  EXPECT_EQ(s.persons[0].origin, Origin::kFinance);
+  EXPECT_TRUE(plan.review_items.empty());
+}
+
+TEST(PortalToFinance, HoldsWhenAllFinanceRecordsAreArchived) {
+  State s;
+  s.finance = {Finance("c1", "bob@example.com", "Bob", "Ng", 1000, LinkStatus::kArchived)};
+  s.portal = {Portal("u1", "bob@example.com")};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->status, LinkStatus::kArchived);
+  EXPECT_EQ(s.persons[0].status, PersonStatus::kActive);  // the portal link is active
+}
+
+TEST(PortalToFinance, InactiveUsersJoinWhileTheKeyIsNotContested) {
+  State s;
+  s.finance = {Finance("c1", "bob@example.com")};
+  s.portal = {Portal("u1", "bob@example.com"), Portal("u0", "bob@example.com", false)};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(LivePersons(s).size(), 1u);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u0")->status, LinkStatus::kArchived);
+}
+
+// ---- rule 3: duplicate portal users ----------------------------------------------------------
+
+TEST(DuplicatePortalUsers, ReviewAndNoLinkByEmail) {
+  State s;
+  s.finance = {Finance("c1", "team@example.com")};
+  s.portal = {Portal("u1", "team@example.com"), Portal("u2", "Team@Example.com"),
+              Portal("u3", "team@example.com", /*active=*/false)};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  const std::string finance_person = PersonOf(s, Side::kFinance, "c1").id;
+  std::vector<std::string> portal_persons;
+  for (const char* u : {"u1", "u2", "u3"}) {
+    const Person& p = PersonOf(s, Side::kPortal, u);
+    EXPECT_NE(p.id, finance_person) << u;
+    EXPECT_EQ(p.origin, Origin::kPortal) << u;
+    EXPECT_EQ(FindLink(s, Side::kPortal, u)->rule, LinkRule::kPortalOrigin) << u;
+    portal_persons.push_back(p.id);
+  }
+  std::sort(portal_persons.begin(), portal_persons.end());
+  EXPECT_EQ(std::unique(portal_persons.begin(), portal_persons.end()), portal_persons.end());
+
+  const ReviewItem* item = FindReview(plan, ReviewKind::kDuplicatePortalUsers);
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->dedup_key, "duplicate_portal_users:team@example.com");
+  std::vector<SubjectRef> expected = {{Side::kPortal, "scim", "u1"}, {Side::kPortal, "scim", "u2"}};
+  EXPECT_EQ(item->subjects, expected);
+  EXPECT_EQ(item->person_ids.size(), 2u);
+  EXPECT_EQ(plan.review_items.size(), 1u);
+
+  // The review item is the same situation on the next run: same dedup key, nothing changes.
+  Plan again = Reconcile(s, kRun2);
+  EXPECT_TRUE(again.Empty());
+  EXPECT_EQ(again.review_items, plan.review_items);
+}
+
+// ---- rule 5: portal-only, finance arrives later --------------------------------------------
+
+TEST(PortalOrigin, MergedIntoFinancePersonWhenFinanceArrives) {
+  State s;
+  s.portal = {Portal("u1", "cara@example.com", true, "Cara from Portal")};
+  Plan first;
+  s = SyncOnce(s, kRun1, &first);
+  ASSERT_EQ(s.persons.size(), 1u);
+  const std::string portal_person = s.persons[0].id;
+  EXPECT_EQ(s.persons[0].origin, Origin::kPortal);
+  EXPECT_EQ(s.persons[0].display_name, "Cara from Portal");
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u1")->rule, LinkRule::kPortalOrigin);
+
+  s.finance = {Finance("c9", "Cara@Example.com", "Cara", "Diaz")};
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  const Person& finance_person = PersonOf(s, Side::kFinance, "c9");
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, finance_person.id);
+  EXPECT_EQ(finance_person.origin, Origin::kFinance);
+  EXPECT_EQ(finance_person.created_run, 2);
+  EXPECT_EQ(finance_person.display_name, "Cara Diaz");  // finance over portal
+  EXPECT_EQ(finance_person.merged_from, std::vector<std::string>{portal_person});
+  const Link* link = FindLink(s, Side::kPortal, "u1");
+  EXPECT_EQ(link->rule, LinkRule::kEmailExact);  // a new link
+  EXPECT_EQ(link->evidence, "email_key=cara@example.com");
+  const Person* loser = FindPerson(s, portal_person);
+  ASSERT_NE(loser, nullptr);
+  EXPECT_EQ(loser->merged_into, finance_person.id);
+  ASSERT_EQ(plan.merges.size(), 1u);
+  EXPECT_EQ(plan.merges[0].loser_id, portal_person);
+  EXPECT_NE(plan.merges[0].snapshot_json.find("\"origin\":\"portal\""), std::string::npos);
+  EXPECT_NE(plan.merges[0].snapshot_json.find("\"rule\":\"portal_origin\""), std::string::npos);
+  EXPECT_NE(plan.merges[0].reason.find("finance wins"), std::string::npos);
+  EXPECT_TRUE(Reconcile(s, kRun3).Empty());
+}
+
+TEST(PortalOrigin, TransitiveMergedFrom) {
+  // A portal-origin person is merged into finance person B; B later merges into older A.
+  State s;
+  s.finance = {Finance("a", "a@example.com")};
+  s.portal = {Portal("u", "b@example.com")};
+  s = SyncOnce(s, kRun1);
+  const std::string a = PersonOf(s, Side::kFinance, "a").id;
+  const std::string p = PersonOf(s, Side::kPortal, "u").id;
+  s.finance.push_back(Finance("b", "b@example.com"));
+  s = SyncOnce(s, kRun2);
+  const std::string b = PersonOf(s, Side::kFinance, "b").id;
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u").id, b);
+  s.finance[1].email = "a@example.com";
+  s = SyncOnce(s, kRun3);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u").id, a);
+  std::vector<std::string> expected = {b, p};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(FindPerson(s, a)->merged_from, expected);
+  EXPECT_EQ(FindPerson(s, p)->merged_into, b);  // chains are kept, so merges can be undone
+}
+
+// ---- rule 1: anchors --------------------------------------------------------------------------
+
+TEST(Anchors, SurviveAnEmailChangeAndReportDrift) {
+  State s;
+  s.finance = {Finance("c1", "dan@example.com", "Dan", "Wu"),
+               Finance("c2", "dan.new@example.com", "Daniel", "Wu")};
+  s.portal = {Portal("u1", "dan@example.com")};
+  s = SyncOnce(s, kRun1);
+  const std::string dan = PersonOf(s, Side::kPortal, "u1").id;
+
+  // The portal user's email changes to another finance person's key: it stays (anchor).
+  s.portal[0].email = "dan.new@example.com";
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, dan);
+  EXPECT_TRUE(plan.Empty());
+  const ReviewItem* drift = FindReview(plan, ReviewKind::kEmailDrift);
+  ASSERT_NE(drift, nullptr);
+  EXPECT_EQ(drift->dedup_key, "email_drift:scim:u1");
+  EXPECT_EQ(drift->email, "dan.new@example.com");
+  EXPECT_EQ(drift->person_ids, std::vector<std::string>{dan});
+
+  // The finance record's email changes too: the person's email follows, drift goes away.
+  s.finance[0].email = "dan.new2@example.com";
+  s.portal[0].email = "dan.new2@example.com";
+  s = SyncOnce(s, kRun3, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").id, dan);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").email, "dan.new2@example.com");
+  EXPECT_EQ(FindReview(plan, ReviewKind::kEmailDrift), nullptr);
+  EXPECT_EQ(CountEvents(plan, EventKind::kUpdated), 1);
+  // The kept link keeps the rule and evidence it was made with.
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->evidence, "email_key=dan@example.com");
+}
+
+TEST(Anchors, ManualLinkStaysEvenOnAPortalOriginPerson) {
+  State s;
+  s.portal = {Portal("u1", "eve@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.links[0].rule = LinkRule::kManual;
+  s.finance = {Finance("c1", "eve@example.com")};
+  s = SyncOnce(s, kRun2);
+  EXPECT_NE(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(LivePersons(s).size(), 2u);
+}
+
+// ---- records without a usable email ---------------------------------------------------------
+
+TEST(NoEmail, EachFinanceRecordIsAPersonOfItsOwn) {
+  State s;
+  s.finance = {Finance("c1", "", "Fay", "Ho"), Finance("c2", "   ", "Fay", "Ho")};
+  s.portal = {Portal("u1", "")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(LivePersons(s).size(), 3u);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->rule, LinkRule::kNoEmail);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c2")->evidence, "no email");
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u1")->rule, LinkRule::kPortalOrigin);
+  EXPECT_FALSE(PersonOf(s, Side::kFinance, "c1").email.has_value());
+  EXPECT_TRUE(plan.review_items.empty());  // missing is not an error
+}
+
+TEST(InvalidEmail, ReviewedKeptAndNeverMatched) {
+  State s;
+  s.finance = {Finance("c1", "gus@exa mple.com", "Gus", "Ray"),
+               Finance("c2", "gus@exa mple.com", "Gus", "Ray")};
+  s.portal = {Portal("u1", "a@b@c.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(LivePersons(s).size(), 3u);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->rule, LinkRule::kNoEmail);
+  EXPECT_NE(FindLink(s, Side::kFinance, "c1")->evidence.find("invalid email: contains white space"),
+            std::string::npos);
+  ASSERT_EQ(plan.review_items.size(), 3u);
+  const ReviewItem& item = plan.review_items[0];
+  EXPECT_EQ(item.kind, ReviewKind::kInvalidEmail);
+  EXPECT_EQ(item.dedup_key, "invalid_email:finance:xero:c1");
+  EXPECT_EQ(item.email, "gus@exa mple.com");
+  EXPECT_NE(item.reason.find("white space"), std::string::npos);
+  EXPECT_EQ(item.person_ids, std::vector<std::string>{PersonOf(s, Side::kFinance, "c1").id});
+  EXPECT_EQ(plan.review_items[2].dedup_key, "invalid_email:portal:scim:u1");
+  EXPECT_NE(plan.review_items[2].reason.find("unquoted '@'"), std::string::npos);
+}
+
+// ---- survivorship ----------------------------------------------------------------------------
+
+TEST(Survivorship, FinanceOverPortalActiveOverArchivedThenNewest) {
+  State s;
+  s.finance = {Finance("c1", "hal@example.com", "Hal", "Old", 5000, LinkStatus::kArchived),
+               Finance("c2", "hal@example.com", "Harold", "", 1000),
+               Finance("c3", "hal@example.com", "Hally", "Newer", 2000)};
+  PortalUser u = Portal("u1", "hal@example.com", true, "H. from the portal", 9000);
+  u.given_name = "Portal";
+  u.family_name = "Name";
+  s.portal = {u};
+  s = SyncOnce(s, kRun1);
+  const Person& p = PersonOf(s, Side::kFinance, "c1");
+  EXPECT_EQ(p.given_name, "Hally");   // active beats the newer archived record
+  EXPECT_EQ(p.family_name, "Newer");  // non-empty only
+  EXPECT_EQ(p.display_name, "Hally Newer");
+  EXPECT_EQ(p.email, "hal@example.com");
+}
+
+TEST(Survivorship, TiesGoToTheSmallerSourceAndRemoteIdWhateverTheOrder) {
+  State s;
+  s.finance = {Finance("b", "ivy@example.com", "Ivy-B", "", 1000),
+               Finance("a", "ivy@example.com", "Ivy-A", "", 1000)};
+  State reversed = s;
+  std::reverse(reversed.finance.begin(), reversed.finance.end());
+  State one = SyncOnce(s, kRun1);
+  State two = SyncOnce(reversed, kRun1);
+  ASSERT_EQ(one.persons.size(), 1u);
+  EXPECT_EQ(one.persons[0].given_name, "Ivy-A");
+  EXPECT_EQ(one.persons, two.persons);
+}
+
+TEST(Survivorship, PortalOnlyPersonUsesScimDisplayNameElseGivenFamily) {
+  State s;
+  PortalUser with = Portal("u1", "jo@example.com", true, " Jo Display ");
+  PortalUser without = Portal("u2", "kim@example.com");
+  without.given_name = " Kim ";
+  without.family_name = "Park";
+  s.portal = {with, without};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").display_name, "Jo Display");
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u2").display_name, "Kim Park");
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u2").given_name, "Kim");
+}
+
+TEST(Survivorship, EmailOfAGroupWithSeveralKeysIsTheNewestActiveRecords) {
+  State s;
+  s.finance = {Finance("c1", "old@example.com", "", "", 1000),
+               Finance("c2", "new@example.com", "", "", 1000)};
+  s = SyncOnce(s, kRun1);
+  // c2 changes to c1's key → merge; then c1 changes away, but stays anchored to the survivor.
+  s.finance[1].email = "old@example.com";
+  s = SyncOnce(s, kRun2);
+  s.finance[0].email = "newest@example.com";
+  s.finance[0].updated_at = 3000;
+  s = SyncOnce(s, kRun3);
+  EXPECT_EQ(LivePersons(s).size(), 1u);
+  EXPECT_EQ(LivePersons(s)[0]->email, "newest@example.com");
+}
+
+// ---- link and person status ------------------------------------------------------------------
+
+TEST(Status, PersonDeactivatesWhenNoLinkIsActiveAndComesBack) {
+  State s;
+  s.finance = {Finance("c1", "liz@example.com")};
+  s.portal = {Portal("u1", "liz@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance[0].status = LinkStatus::kArchived;
+  s.portal[0].active = false;
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(s.persons[0].status, PersonStatus::kInactive);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u1")->status, LinkStatus::kArchived);
+  EXPECT_EQ(CountEvents(plan, EventKind::kDeactivated), 1);
+  EXPECT_EQ(plan.counts.deactivated, 1);
+  s.portal[0].active = true;
+  s = SyncOnce(s, kRun3, &plan);
+  EXPECT_EQ(s.persons[0].status, PersonStatus::kActive);
+  EXPECT_EQ(CountEvents(plan, EventKind::kReactivated), 1);
+}
+
+// ---- ids, plan shape, events -----------------------------------------------------------------
+
+TEST(PersonIds, DeterministicUuidsFromTenantAndFoundingRecord) {
+  std::string id = detail::DerivePersonId("t", Side::kFinance, "xero", "c1", 0);
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[8], '-');
+  EXPECT_EQ(id[14], '8');  // version 8
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+  EXPECT_EQ(id, detail::DerivePersonId("t", Side::kFinance, "xero", "c1", 0));
+  EXPECT_NE(id, detail::DerivePersonId("u", Side::kFinance, "xero", "c1", 0));
+  EXPECT_NE(id, detail::DerivePersonId("t", Side::kPortal, "xero", "c1", 0));
+  EXPECT_NE(id, detail::DerivePersonId("t", Side::kFinance, "xero", "c1", 1));
+  EXPECT_NE(detail::DerivePersonId("t", Side::kFinance, "ab", "c", 0),
+            detail::DerivePersonId("t", Side::kFinance, "a", "bc", 0));
+
+  State s;
+  s.finance = {Finance("c2", "m@example.com"), Finance("c1", "M@example.com")};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(s.persons[0].id, detail::DerivePersonId("tenant-a", Side::kFinance, "xero", "c1", 0));
+}
+
+TEST(PersonIds, ATakenIdIsDerivedAgain) {
+  State s;
+  Person old;
+  old.id = detail::DerivePersonId("tenant-a", Side::kFinance, "xero", "c1", 0);
+  old.merged_into = "someone-else";
+  s.persons = {old};
+  s.finance = {Finance("c1", "n@example.com")};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").id,
+            detail::DerivePersonId("tenant-a", Side::kFinance, "xero", "c1", 1));
+}
+
+TEST(Plan, SortedDiffAndEventsWithReasons) {
+  State s;
+  s.finance = {Finance("c2", "o@example.com"), Finance("c1", "p@example.com"),
+               Finance("c3", "o@example.com")};
+  s.portal = {Portal("u1", "o@example.com")};
+  Plan plan = Reconcile(s, kRun1);
+  ASSERT_EQ(plan.persons.size(), 2u);
+  EXPECT_LT(plan.persons[0].id, plan.persons[1].id);
+  ASSERT_EQ(plan.links.size(), 4u);
+  EXPECT_EQ(plan.links[0].remote_id, "c1");
+  EXPECT_EQ(plan.links[3].side, Side::kPortal);
+  for (const Event& e : plan.events) {
+    EXPECT_FALSE(e.person_id.empty());
+    EXPECT_FALSE(e.reason.empty());
+    EXPECT_FALSE(e.subjects.empty());
+  }
+  // A person's events start with its creation.
+  EXPECT_EQ(plan.events[0].kind, EventKind::kCreated);
+  bool found = false;
+  for (const Event& e : plan.events) {
+    found = found || e.reason.find("portal user joined finance person") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+  State after = Apply(s, plan);
+  EXPECT_TRUE(Reconcile(after, kRun2).Empty());
+  EXPECT_TRUE(Reconcile(after, kRun2).events.empty());
+}
+
+TEST(Apply, UpsertsPersonsAndLinksByKey) {
+  State s;
+  Person p;
+  p.id = "p1";
+  s.persons = {p};
+  s.links = {Link{Side::kFinance, "xero", "c1", "p1", LinkRule::kNoEmail, LinkStatus::kActive, ""}};
+  Plan plan;
+  p.given_name = "changed";
+  Person q;
+  q.id = "p2";
+  plan.persons = {p, q};
+  plan.links = {
+      Link{Side::kFinance, "xero", "c1", "p2", LinkRule::kNoEmail, LinkStatus::kActive, ""},
+      Link{Side::kPortal, "scim", "u1", "p2", LinkRule::kPortalOrigin, LinkStatus::kActive, ""}};
+  State after = Apply(s, plan);
+  ASSERT_EQ(after.persons.size(), 2u);
+  EXPECT_EQ(after.persons[0].given_name, "changed");
+  ASSERT_EQ(after.links.size(), 2u);
+  EXPECT_EQ(after.links[0].person_id, "p2");
+}
+
+TEST(Snapshot, EscapesTextAndReplacesBadUtf8) {
+  std::string out;
+  detail::AppendJsonString(out, "a\"b\\c\n\x01 ü \xff");
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001 ü \\ufffd\"");
+  Person p;
+  p.id = "x";
+  EXPECT_EQ(detail::MergeSnapshotJson(p, {}),
+            "{\"person\":{\"id\":\"x\",\"status\":\"active\",\"origin\":\"finance\",\"email\":"
+            "null,\"given_name\":\"\",\"family_name\":\"\",\"display_name\":\"\",\"created_run\":"
+            "0,\"merged_into\":null,\"merged_from\":[]},\"links\":[]}");
+}
+
+}  // namespace
+}  // namespace concord::reconcile
