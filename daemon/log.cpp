@@ -51,7 +51,7 @@ std::string Now() {
   std::time_t seconds = ms / 1000;
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buffer[32];
+  char buffer[64];  // generous: the compiler cannot bound tm fields
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
