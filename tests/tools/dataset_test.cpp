@@ -1,0 +1,67 @@
+#include "tools/concord-fake/dataset.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace concord::fake {
+namespace {
+
+std::string Contact(const std::string& id, const std::string& updated,
+                    const std::string& status = "ACTIVE") {
+  return R"({"ContactID":")" + id + R"(","ContactStatus":")" + status +
+         R"(","Name":"N","UpdatedDateUTC":")" + updated + R"("})";
+}
+
+TEST(DatasetTest, SortsAndIndexesContactsAndUsers) {
+  const Dataset d = ParseDataset(R"({"xero":{"tenant_id":"t","access_token":"a","contacts":[)" +
+                                 Contact("b", "/Date(2000+0000)/") + "," +
+                                 Contact("c", "\\/Date(1000+0000)\\/", "ARCHIVED") + "," +
+                                 Contact("a", "/Date(2000+0000)/") +
+                                 R"(]},"scim":{"token":"s","fail_status":503,"users":[
+        {"id":"u2","meta":{"lastModified":"2026-01-02T00:00:00Z"}},
+        {"id":"u1","meta":{"lastModified":"2026-01-01T00:00:00Z"}}]}})");
+  ASSERT_EQ(d.xero.contacts.size(), 3u);
+  EXPECT_EQ(d.xero.contacts[0].contact_id, "c");
+  EXPECT_TRUE(d.xero.contacts[0].archived);
+  EXPECT_EQ(d.xero.contacts[1].contact_id, "a");
+  EXPECT_EQ(d.xero.contacts[2].contact_id, "b");
+  EXPECT_EQ(d.xero.active_before, (std::vector<std::uint32_t>{0, 0, 1, 2}));
+  EXPECT_NE(d.xero.contacts[1].json.find(R"("UpdatedDateUTC":"\/Date(2000+0000)\/")"),
+            std::string::npos)
+      << d.xero.contacts[1].json;
+  EXPECT_EQ(d.scim.users[0].id, "u1");
+  EXPECT_EQ(d.scim.fail_status, 503u);
+  EXPECT_EQ(d.xero.fail_status, std::nullopt);
+}
+
+TEST(DatasetTest, ErrorsNameTheRecordAndField) {
+  const auto error_of = [](const std::string& text) -> std::string {
+    try {
+      (void)ParseDataset(text);
+    } catch (const DatasetError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string xero = R"({"xero":{"tenant_id":"t","access_token":"a","contacts":[)";
+  EXPECT_NE(error_of(xero + R"({"Name":"x"}]}})").find("xero.contacts[0]: \"ContactID\""),
+            std::string::npos);
+  EXPECT_NE(error_of(xero + Contact("a", "2026-01-01T00:00:00") + "]}}").find("UpdatedDateUTC"),
+            std::string::npos);
+  EXPECT_NE(error_of(xero + Contact("a", "/Date(1)/") + "," + Contact("a", "/Date(2)/") + "]}}")
+                .find("duplicate ContactID a"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"scim":{"token":"s","users":[{"id":"u"}]}})").find("scim.users[0]"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"xeroo":{}})").find("unknown key \"xeroo\""), std::string::npos);
+  EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
+}
+
+TEST(DatasetTest, EscapesEverySlash) {
+  EXPECT_EQ(EscapeJsonSlashes(R"({"a":"/Date(1)/","b":"http://x/y"})"),
+            R"({"a":"\/Date(1)\/","b":"http:\/\/x\/y"})");
+}
+
+}  // namespace
+}  // namespace concord::fake

@@ -1,0 +1,238 @@
+#include "dataset.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+namespace concord::fake {
+namespace {
+
+namespace json = boost::json;
+
+std::string Str(std::string_view s) { return std::string(s); }
+
+// A required non-empty string member.
+std::string RequireString(const json::object& obj, std::string_view key, std::string_view where) {
+  const json::value* v = obj.if_contains(key);
+  if (v == nullptr || !v->is_string() || v->get_string().empty()) {
+    throw DatasetError(Str(where) + ": \"" + Str(key) + "\" must be a non-empty string");
+  }
+  return Str(v->get_string());
+}
+
+std::optional<unsigned> OptionalStatus(const json::object& obj, std::string_view where) {
+  const json::value* v = obj.if_contains("fail_status");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_int64() || v->get_int64() < 400 || v->get_int64() > 599) {
+    throw DatasetError(Str(where) + ".fail_status: must be an HTTP status from 400 to 599");
+  }
+  return static_cast<unsigned>(v->get_int64());
+}
+
+void RejectUnknownKeys(const json::object& obj, std::initializer_list<std::string_view> known,
+                       std::string_view where) {
+  for (const auto& member : obj) {
+    if (std::find(known.begin(), known.end(), member.key()) == known.end()) {
+      throw DatasetError(Str(where) + ": unknown key \"" + Str(member.key()) + "\"");
+    }
+  }
+}
+
+const json::array& RequireArray(const json::object& obj, std::string_view key,
+                                std::string_view where) {
+  const json::value* v = obj.if_contains(key);
+  if (v == nullptr || !v->is_array()) {
+    throw DatasetError(Str(where) + ": \"" + Str(key) + "\" must be an array");
+  }
+  return v->get_array();
+}
+
+const json::object& RequireObject(const json::value& v, std::string_view where) {
+  if (!v.is_object()) throw DatasetError(Str(where) + ": must be a JSON object");
+  return v.get_object();
+}
+
+}  // namespace
+
+std::string EscapeJsonSlashes(std::string_view json_text) {
+  std::string out;
+  out.reserve(json_text.size() + json_text.size() / 16);
+  for (const char c : json_text) {
+    if (c == '/') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+void DatasetBuilder::SetXeroCredentials(std::string tenant_id, std::string access_token) {
+  dataset_.xero.tenant_id = std::move(tenant_id);
+  dataset_.xero.access_token = std::move(access_token);
+}
+
+void DatasetBuilder::SetXeroFailStatus(std::optional<unsigned> status) {
+  dataset_.xero.fail_status = status;
+}
+
+void DatasetBuilder::SetScimToken(std::string token) { dataset_.scim.token = std::move(token); }
+
+void DatasetBuilder::SetScimFailStatus(std::optional<unsigned> status) {
+  dataset_.scim.fail_status = status;
+}
+
+void DatasetBuilder::AddContact(const json::object& contact, std::string_view where) {
+  XeroContact c;
+  c.contact_id = RequireString(contact, "ContactID", where);
+  const std::string updated = RequireString(contact, "UpdatedDateUTC", where);
+  const auto ms = ParseXeroDate(updated);
+  if (!ms) {
+    throw DatasetError(Str(where) + ": UpdatedDateUTC \"" + updated +
+                       "\" is not in the form /Date(ms+0000)/");
+  }
+  c.updated_ms = *ms;
+  if (const json::value* status = contact.if_contains("ContactStatus")) {
+    if (!status->is_string()) throw DatasetError(Str(where) + ": ContactStatus must be a string");
+    c.archived = status->get_string() == "ARCHIVED";
+  }
+  c.json = EscapeJsonSlashes(json::serialize(contact));
+  dataset_.xero.contacts.push_back(std::move(c));
+}
+
+void DatasetBuilder::AddUser(const json::object& user, std::string_view where) {
+  ScimUser u;
+  u.id = RequireString(user, "id", where);
+  const json::value* meta = user.if_contains("meta");
+  if (meta == nullptr || !meta->is_object()) {
+    throw DatasetError(Str(where) + ": \"meta\" must be an object with \"lastModified\"");
+  }
+  const std::string last_modified =
+      RequireString(meta->get_object(), "lastModified", Str(where) + ".meta");
+  const auto ms = ParseIsoDateTime(last_modified);
+  if (!ms) {
+    throw DatasetError(Str(where) + ".meta.lastModified: \"" + last_modified +
+                       "\" is not an ISO-8601 date-time");
+  }
+  u.last_modified_ms = *ms;
+  u.json = json::serialize(user);
+  dataset_.scim.users.push_back(std::move(u));
+}
+
+Dataset DatasetBuilder::Finish() && {
+  auto& contacts = dataset_.xero.contacts;
+  std::sort(contacts.begin(), contacts.end(), [](const XeroContact& a, const XeroContact& b) {
+    return std::tie(a.updated_ms, a.contact_id) < std::tie(b.updated_ms, b.contact_id);
+  });
+  std::unordered_set<std::string_view> seen;
+  auto& active_before = dataset_.xero.active_before;
+  active_before.assign(1, 0);
+  active_before.reserve(contacts.size() + 1);
+  for (const XeroContact& c : contacts) {
+    if (!seen.insert(c.contact_id).second) {
+      throw DatasetError("xero.contacts: duplicate ContactID " + c.contact_id);
+    }
+    active_before.push_back(active_before.back() + (c.archived ? 0 : 1));
+  }
+
+  auto& users = dataset_.scim.users;
+  std::sort(users.begin(), users.end(), [](const ScimUser& a, const ScimUser& b) {
+    return std::tie(a.last_modified_ms, a.id) < std::tie(b.last_modified_ms, b.id);
+  });
+  seen.clear();
+  for (const ScimUser& u : users) {
+    if (!seen.insert(u.id).second) throw DatasetError("scim.users: duplicate id " + u.id);
+  }
+  return std::move(dataset_);
+}
+
+Dataset ParseDataset(std::string_view json_text) {
+  boost::json::monotonic_resource resource;
+  boost::system::error_code ec;
+  const json::value root = json::parse(json_text, ec, &resource);
+  if (ec) throw DatasetError("not valid JSON: " + ec.message());
+  const json::object& top = RequireObject(root, "data file");
+  RejectUnknownKeys(top, {"xero", "scim"}, "data file");
+
+  DatasetBuilder builder;
+  if (const json::value* xero_value = top.if_contains("xero")) {
+    const json::object& xero = RequireObject(*xero_value, "xero");
+    RejectUnknownKeys(xero, {"tenant_id", "access_token", "fail_status", "contacts"}, "xero");
+    builder.SetXeroCredentials(RequireString(xero, "tenant_id", "xero"),
+                               RequireString(xero, "access_token", "xero"));
+    builder.SetXeroFailStatus(OptionalStatus(xero, "xero"));
+    const json::array& contacts = RequireArray(xero, "contacts", "xero");
+    for (std::size_t i = 0; i < contacts.size(); ++i) {
+      const std::string where = "xero.contacts[" + std::to_string(i) + "]";
+      builder.AddContact(RequireObject(contacts[i], where), where);
+    }
+  }
+  if (const json::value* scim_value = top.if_contains("scim")) {
+    const json::object& scim = RequireObject(*scim_value, "scim");
+    RejectUnknownKeys(scim, {"token", "fail_status", "users"}, "scim");
+    builder.SetScimToken(RequireString(scim, "token", "scim"));
+    builder.SetScimFailStatus(OptionalStatus(scim, "scim"));
+    const json::array& users = RequireArray(scim, "users", "scim");
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const std::string where = "scim.users[" + std::to_string(i) + "]";
+      builder.AddUser(RequireObject(users[i], where), where);
+    }
+  }
+  return std::move(builder).Finish();
+}
+
+Dataset LoadDatasetFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DatasetError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) throw DatasetError(path + ": read error");
+  try {
+    return ParseDataset(content.view());
+  } catch (const DatasetError& e) {
+    throw DatasetError(path + ": " + e.what());
+  }
+}
+
+DatasetSource::DatasetSource(Dataset dataset)
+    : current_(std::make_shared<const Dataset>(std::move(dataset))) {}
+
+DatasetSource::DatasetSource(std::string path) : path_(std::move(path)) {
+  loaded_ = Stat();
+  current_ = std::make_shared<const Dataset>(LoadDatasetFile(path_));
+}
+
+std::optional<DatasetSource::FileIdentity> DatasetSource::Stat() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_ino, st.st_size,
+                      st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                      st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
+}
+
+std::shared_ptr<const Dataset> DatasetSource::Current() {
+  if (path_.empty()) return current_;
+  const auto identity = Stat();
+  // A missing file (mid-rename, say) keeps the previous dataset.
+  if (!identity || identity == loaded_ || identity == rejected_) return current_;
+  try {
+    current_ = std::make_shared<const Dataset>(LoadDatasetFile(path_));
+    loaded_ = identity;
+    rejected_.reset();
+    std::fprintf(stderr, "data file reloaded: %s (%zu contacts, %zu users)\n", path_.c_str(),
+                 current_->xero.contacts.size(), current_->scim.users.size());
+  } catch (const DatasetError& e) {
+    rejected_ = identity;
+    std::fprintf(stderr, "data file not reloaded, keeping the previous data: %s\n", e.what());
+  }
+  return current_;
+}
+
+}  // namespace concord::fake

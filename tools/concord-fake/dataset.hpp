@@ -1,0 +1,132 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wire_time.hpp"
+
+// The records the fake servers serve, and the data file they come from.
+//
+// Data file format (UTF-8 JSON; both sections optional, unknown keys are errors):
+//   {"xero": {"tenant_id": "<uuid>", "access_token": "<token>", "fail_status": 503?,
+//             "contacts": [<Xero Contact object in wire format>, ...]},
+//    "scim": {"token": "<token>", "fail_status": 500?,
+//             "users": [<SCIM User resource>, ...]}}
+// A contact needs "ContactID" and "UpdatedDateUTC" ("/Date(ms+0000)/"); "ContactStatus"
+// "ARCHIVED" hides it unless includeArchived=true. A user needs "id" and
+// "meta.lastModified" (ISO-8601). Everything else is served exactly as written. The optional
+// "fail_status" makes that server answer every request with that status (429, 500, 503, ...).
+namespace concord::fake {
+
+// A data file that cannot be used; what() names the file, record and field.
+class DatasetError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One Xero Contact, serialised once when the dataset is built.
+struct XeroContact {
+  std::string contact_id;
+  EpochMillis updated_ms = 0;
+  bool archived = false;
+  std::string json;  // the Contact object as Xero writes it: every '/' escaped as "\/"
+};
+
+// The finance side: one Xero organisation.
+struct XeroTenant {
+  std::string tenant_id;
+  std::string access_token;
+  std::optional<unsigned> fail_status;
+  // Sorted by (updated_ms, contact_id): the order of every listing, stable across pages.
+  std::vector<XeroContact> contacts;
+  // active_before[i] = number of contacts in [0, i) that are not archived; size contacts + 1.
+  std::vector<std::uint32_t> active_before;
+};
+
+// One SCIM User resource, serialised once when the dataset is built.
+struct ScimUser {
+  std::string id;
+  EpochMillis last_modified_ms = 0;
+  std::string json;
+};
+
+// The portal side: one SCIM service provider.
+struct ScimDirectory {
+  std::string token;
+  std::optional<unsigned> fail_status;
+  std::vector<ScimUser> users;  // sorted by (last_modified_ms, id)
+};
+
+struct Dataset {
+  XeroTenant xero;
+  ScimDirectory scim;
+};
+
+// Escapes every '/' in serialised JSON as "\/", as Xero's .NET serialiser does. Valid because
+// '/' can only occur inside strings in JSON text.
+[[nodiscard]] std::string EscapeJsonSlashes(std::string_view json);
+
+// Builds a Dataset one record at a time (the loader and the generator both feed it), so a
+// large generated dataset never exists twice in memory. Throws DatasetError on a bad record.
+class DatasetBuilder {
+ public:
+  void SetXeroCredentials(std::string tenant_id, std::string access_token);
+  void SetXeroFailStatus(std::optional<unsigned> status);
+  void SetScimToken(std::string token);
+  void SetScimFailStatus(std::optional<unsigned> status);
+  // `where` names the record in error messages, e.g. "xero.contacts[3]".
+  void AddContact(const boost::json::object& contact, std::string_view where);
+  void AddUser(const boost::json::object& user, std::string_view where);
+  // Sorts, indexes and checks that ids are unique.
+  [[nodiscard]] Dataset Finish() &&;
+
+ private:
+  Dataset dataset_;
+};
+
+// Parses a data file's content (format above). Throws DatasetError.
+[[nodiscard]] Dataset ParseDataset(std::string_view json_text);
+
+// Reads and parses a data file. Throws DatasetError.
+[[nodiscard]] Dataset LoadDatasetFile(const std::string& path);
+
+// The dataset being served: either fixed (generated) or a data file that is re-read when it
+// changes (inode, size, mtime or ctime), checked whenever Current() is called. Not
+// thread-safe: call it from the server's one thread.
+class DatasetSource {
+ public:
+  // Serves `dataset` forever.
+  explicit DatasetSource(Dataset dataset);
+  // Loads `path` now (throws DatasetError) and follows it afterwards.
+  explicit DatasetSource(std::string path);
+
+  // The dataset to answer the next request from. If the file changed but no longer parses,
+  // logs the error to stderr once and keeps serving the previous dataset (a writer that is
+  // half-way through will finish, and the next change is picked up).
+  [[nodiscard]] std::shared_ptr<const Dataset> Current();
+
+ private:
+  struct FileIdentity {
+    ino_t inode = 0;
+    off_t size = -1;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  [[nodiscard]] std::optional<FileIdentity> Stat() const;
+
+  std::string path_;  // empty: fixed dataset
+  std::shared_ptr<const Dataset> current_;
+  std::optional<FileIdentity> loaded_;    // identity of the file current_ came from
+  std::optional<FileIdentity> rejected_;  // identity of the last content that failed to parse
+};
+
+}  // namespace concord::fake

@@ -1,0 +1,527 @@
+#include "generator.hpp"
+
+#include <array>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdio>
+#include <deque>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace concord::fake {
+namespace {
+
+namespace json = boost::json;
+
+// SplitMix64: tiny, fast and identical everywhere, unlike <random>'s distributions.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t Next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n), n > 0 (the modulo bias is negligible for the small n used here).
+  std::uint64_t Below(std::uint64_t n) { return Next() % n; }
+  // True with probability per_mille / 1000.
+  bool Chance(unsigned per_mille) { return Below(1000) < per_mille; }
+  template <typename T, std::size_t N>
+  const T& Pick(const std::array<T, N>& items) {
+    return items[Below(N)];
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// An independent stream per (seed, kind, index), so each record is a function of its index.
+Rng StreamFor(std::uint64_t seed, std::uint64_t kind, std::uint64_t index) {
+  Rng mixer(seed ^ (kind * 0xD1B54A32D192ED03ULL));
+  const std::uint64_t base = mixer.Next();
+  return Rng(base ^ (index * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL));
+}
+
+constexpr std::uint64_t kContactStream = 1;
+constexpr std::uint64_t kPortalOnlyStream = 2;
+
+std::string Uuid(Rng& rng) {
+  const std::uint64_t hi = (rng.Next() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+  const std::uint64_t lo = (rng.Next() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  std::array<char, 37> buf{};
+  std::snprintf(buf.data(), buf.size(), "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xFFFF),
+                static_cast<unsigned long long>(hi & 0xFFFF),
+                static_cast<unsigned long long>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return std::string(buf.data(), 36);
+}
+
+struct Name {
+  std::string_view display;
+  std::string_view ascii;  // for email local parts
+};
+
+constexpr std::array<Name, 40> kFirstNames = {{
+    {"Mere", "mere"},
+    {"Ari", "ari"},
+    {"Zoë", "zoe"},
+    {"José", "jose"},
+    {"Søren", "soren"},
+    {"Łukasz", "lukasz"},
+    {"Aroha", "aroha"},
+    {"Renée", "renee"},
+    {"Björn", "bjorn"},
+    {"Siân", "sian"},
+    {"Olivia", "olivia"},
+    {"Liam", "liam"},
+    {"Amelia", "amelia"},
+    {"Noah", "noah"},
+    {"Isla", "isla"},
+    {"Jack", "jack"},
+    {"Charlotte", "charlotte"},
+    {"Oliver", "oliver"},
+    {"Hēmi", "hemi"},
+    {"Ngaio", "ngaio"},
+    {"Tama", "tama"},
+    {"Priya", "priya"},
+    {"Wei", "wei"},
+    {"Hana", "hana"},
+    {"Mateo", "mateo"},
+    {"Chloé", "chloe"},
+    {"François", "francois"},
+    {"Anaïs", "anais"},
+    {"Jürgen", "jurgen"},
+    {"Māui", "maui"},
+    {"Aaliyah", "aaliyah"},
+    {"Ming", "ming"},
+    {"Sakura", "sakura"},
+    {"Oğuz", "oguz"},
+    {"Dóra", "dora"},
+    {"Grace", "grace"},
+    {"Tomás", "tomas"},
+    {"Ingrid", "ingrid"},
+    {"Kahu", "kahu"},
+    {"Eilidh", "eilidh"},
+}};
+
+constexpr std::array<Name, 32> kLastNames = {{
+    {"Tane", "tane"},
+    {"Ngata", "ngata"},
+    {"Smith", "smith"},
+    {"Williams", "williams"},
+    {"Brown", "brown"},
+    {"Wilson", "wilson"},
+    {"Taylor", "taylor"},
+    {"Nguyễn", "nguyen"},
+    {"Müller", "muller"},
+    {"García", "garcia"},
+    {"O'Brien", "obrien"},
+    {"Kowalski", "kowalski"},
+    {"Søndergaard", "sondergaard"},
+    {"Patel", "patel"},
+    {"Chen", "chen"},
+    {"Wang", "wang"},
+    {"Singh", "singh"},
+    {"Te Whata", "tewhata"},
+    {"Parata", "parata"},
+    {"Kereama", "kereama"},
+    {"Thompson", "thompson"},
+    {"Walker", "walker"},
+    {"Martin", "martin"},
+    {"Anderson", "anderson"},
+    {"Lee", "lee"},
+    {"Kim", "kim"},
+    {"Fernández", "fernandez"},
+    {"Dubois", "dubois"},
+    {"Rossi", "rossi"},
+    {"Ōkawa", "okawa"},
+    {"Jensen", "jensen"},
+    {"Henare", "henare"},
+}};
+
+constexpr std::array<std::string_view, 24> kCompanyWords = {
+    "Harbour", "Lights", "Kauri", "Summit",  "Pacific", "Southern", "Cross",   "Tui",
+    "Fern",    "Silver", "River", "Coastal", "Alpine",  "Totara",   "Beacon",  "Kiwi",
+    "Matai",   "Ridge",  "Bay",   "Orchard", "Anchor",  "Meadow",   "Granite", "Harvest"};
+constexpr std::array<std::string_view, 5> kCompanySuffixes = {"Ltd", "Limited", "Holdings Ltd",
+                                                              "& Co", "Trust"};
+constexpr std::array<std::string_view, 4> kPersonalDomains = {"mail.example", "inbox.example",
+                                                              "post.example", "home.example"};
+// IDN domains: finance has the U-label, the portal the A-label (wire-formats.md §5).
+struct IdnDomain {
+  std::string_view unicode;
+  std::string_view ascii;
+};
+constexpr std::array<IdnDomain, 2> kIdnDomains = {
+    {{"bücher.example", "xn--bcher-kva.example"}, {"straße.example", "xn--strae-oqa.example"}}};
+
+constexpr EpochMillis kYear2026Start = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr EpochMillis kHalfYearMillis = 181LL * 86'400'000;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+// "mere.tane.12@harbourlights.example" → "Mere.Tane.12@Harbourlights.example".
+std::string Capitalised(std::string_view s) {
+  std::string out(s);
+  bool start = true;
+  for (char& c : out) {
+    if (start && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    start = (c == '.' || c == '@');
+  }
+  return out;
+}
+
+bool HasUpper(std::string_view s) {
+  for (const char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+// One finance person as the walk decides it, with its portal user (if any).
+struct Person {
+  Name first;
+  Name last;
+  std::string email;         // as finance has it; may be empty or invalid
+  bool reused = false;       // same human and email as an earlier person (second account)
+  bool has_portal = false;   // a portal user mirrors this person
+  std::string portal_email;  // the portal user's email, possibly a case/space/IDN variant
+  bool portal_twin = false;  // a second portal user with the same email
+  bool portal_active = true;
+};
+
+struct Account {
+  std::uint64_t index = 0;
+  bool company = false;
+  std::string company_name;
+  bool archived = false;
+  std::vector<Person> persons;  // [0] is the main contact person
+};
+
+// Walks the accounts deterministically: the same settings give the same accounts, whether the
+// caller emits contacts or users. `recent` holds the last persons with a valid email, for
+// the "same parent on two family accounts" reuse.
+class AccountWalk {
+ public:
+  explicit AccountWalk(const GeneratorSettings& settings) : settings_(settings) {}
+
+  bool Next(Account& account) {
+    if (emitted_ >= settings_.persons) return false;
+    Rng rng = StreamFor(settings_.seed, kContactStream, index_);
+    account = Account{};
+    account.index = index_++;
+    const std::uint64_t roll = rng.Below(100);
+    const std::uint64_t size = roll < 40 ? 1 : roll < 65 ? 2 : roll < 85 ? 3 : roll < 95 ? 4 : 6;
+    account.company = size >= 3 || rng.Chance(300);
+    account.archived = rng.Chance(30);
+    std::string domain;
+    if (account.company) {
+      const std::string_view w1 = rng.Pick(kCompanyWords);
+      std::string_view w2 = rng.Pick(kCompanyWords);
+      if (w2 == w1) w2 = "Group";
+      account.company_name =
+          std::string(w1) + " " + std::string(w2) + " " + std::string(rng.Pick(kCompanySuffixes));
+      domain = Lower(std::string(w1) + std::string(w2)) + ".example";
+    }
+    const Name family = rng.Pick(kLastNames);
+    for (std::uint64_t i = 0; i < size && emitted_ < settings_.persons; ++i, ++emitted_) {
+      account.persons.push_back(MakePerson(rng, account, family, domain));
+    }
+    return true;
+  }
+
+ private:
+  Person MakePerson(Rng& rng, const Account& account, const Name& family,
+                    const std::string& company_domain) {
+    Person p;
+    if (!recent_.empty() && rng.Chance(20)) {
+      // The same human on a second account: same names, same email (maybe re-typed in another
+      // case), no second portal user.
+      const Person& earlier = recent_[rng.Below(recent_.size())];
+      p.first = earlier.first;
+      p.last = earlier.last;
+      p.email = rng.Chance(300) ? Capitalised(earlier.email) : earlier.email;
+      p.reused = true;
+      return p;
+    }
+    p.first = rng.Pick(kFirstNames);
+    p.last = account.company ? rng.Pick(kLastNames) : family;
+    const std::string local = std::string(p.first.ascii) + "." + std::string(p.last.ascii) + "." +
+                              std::to_string(emitted_);
+    std::string portal_domain;
+    if (account.company) {
+      p.email = local + "@" + company_domain;
+      portal_domain = company_domain;
+    } else if (rng.Chance(20)) {
+      const IdnDomain& idn = rng.Pick(kIdnDomains);
+      p.email = local + "@" + std::string(idn.unicode);
+      portal_domain = idn.ascii;
+    } else {
+      p.email = local + "@" + std::string(rng.Pick(kPersonalDomains));
+      portal_domain = p.email.substr(p.email.find('@') + 1);
+    }
+    const std::uint64_t quirk = rng.Below(1000);
+    if (quirk < 10) {
+      p.email.clear();  // no email on file
+      return p;
+    }
+    if (quirk < 15) {
+      p.email = local + " at " + portal_domain;  // typed wrong: invalid
+      return p;
+    }
+    if (quirk < 215) p.email = Capitalised(p.email);
+
+    p.has_portal = rng.Chance(700);
+    if (p.has_portal) {
+      p.portal_email = local + "@" + portal_domain;
+      const std::uint64_t variant = rng.Below(100);
+      if (variant < 15) {
+        p.portal_email = HasUpper(p.email) ? Lower(p.email) : Upper(p.portal_email);
+        if (portal_domain != p.email.substr(p.email.find('@') + 1)) {
+          // Keep the IDN case readable: only the local part changes case.
+          p.portal_email = Upper(local) + "@" + portal_domain;
+        }
+      } else if (variant < 20) {
+        p.portal_email = " " + p.portal_email + " ";
+      }
+      p.portal_twin = rng.Chance(10);
+      p.portal_active = !rng.Chance(30);
+    }
+    recent_.push_back(p);
+    if (recent_.size() > 64) recent_.pop_front();
+    return p;
+  }
+
+  const GeneratorSettings& settings_;
+  std::uint64_t index_ = 0;
+  std::uint64_t emitted_ = 0;
+  std::deque<Person> recent_;
+};
+
+json::array AddressesFor(Rng& rng) {
+  constexpr std::array<std::string_view, 6> kStreets = {"Quay St", "Queen St",   "Lambton Quay",
+                                                        "Cuba St", "Colombo St", "George St"};
+  constexpr std::array<std::string_view, 5> kCities = {"Auckland", "Wellington", "Christchurch",
+                                                       "Dunedin", "Tauranga"};
+  json::object street{
+      {"AddressType", "STREET"},
+      {"AddressLine1", std::to_string(1 + rng.Below(300)) + " " + std::string(rng.Pick(kStreets))},
+      {"City", rng.Pick(kCities)},
+      {"Region", ""},
+      {"PostalCode", std::to_string(1000 + rng.Below(9000))},
+      {"Country", "New Zealand"},
+      {"AttentionTo", ""}};
+  json::object pobox{
+      {"AddressType", "POBOX"}, {"City", ""}, {"Region", ""}, {"PostalCode", ""}, {"Country", ""}};
+  return json::array{std::move(street), std::move(pobox)};
+}
+
+json::array PhonesFor(Rng& rng) {
+  json::array phones;
+  for (const std::string_view type : {"DEFAULT", "DDI", "FAX", "MOBILE"}) {
+    const bool filled = type == "DEFAULT";
+    phones.push_back(
+        json::object{{"PhoneType", type},
+                     {"PhoneNumber", filled ? "555-0" + std::to_string(100 + rng.Below(900)) : ""},
+                     {"PhoneAreaCode", filled ? "09" : ""},
+                     {"PhoneCountryCode", filled ? "64" : ""}});
+  }
+  return phones;
+}
+
+json::object ContactFor(const GeneratorSettings& settings, const Account& account,
+                        std::unordered_set<std::string>& names) {
+  Rng rng = StreamFor(settings.seed ^ 0xC0FFEE, kContactStream, account.index);
+  const Person& main = account.persons.front();
+  const std::string account_number = "AC-" + std::to_string(100000 + account.index);
+  std::string name = account.company
+                         ? account.company_name
+                         : std::string(main.first.display) + " " + std::string(main.last.display);
+  if (!account.company && account.persons.size() > 1) {
+    name = "The " + std::string(main.last.display) + " Family";
+  }
+  if (!names.insert(name).second) name += " (" + account_number + ")";
+
+  json::object c;
+  c["ContactID"] = Uuid(rng);
+  c["ContactNumber"] = "CN-" + std::to_string(100000 + account.index);
+  c["AccountNumber"] = account_number;
+  c["ContactStatus"] = account.archived ? "ARCHIVED" : "ACTIVE";
+  c["Name"] = name;
+  c["FirstName"] = main.first.display;
+  c["LastName"] = main.last.display;
+  c["EmailAddress"] = main.email;
+  json::array persons;
+  for (std::size_t i = 1; i < account.persons.size(); ++i) {
+    const Person& p = account.persons[i];
+    persons.push_back(json::object{{"FirstName", p.first.display},
+                                   {"LastName", p.last.display},
+                                   {"EmailAddress", p.email},
+                                   {"IncludeInEmails", i == 1}});
+  }
+  c["ContactPersons"] = std::move(persons);
+  c["Addresses"] = AddressesFor(rng);
+  c["Phones"] = PhonesFor(rng);
+  c["IsSupplier"] = false;
+  c["IsCustomer"] = true;
+  c["UpdatedDateUTC"] =
+      FormatXeroDate(kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis)), true);
+  c["ContactGroups"] = json::array{};
+  c["HasAttachments"] = false;
+  c["HasValidationErrors"] = false;
+  return c;
+}
+
+json::object UserFor(Rng& rng, std::string_view external_id, std::string_view user_name,
+                     const Name& first, const Name& last, std::string_view email, bool active) {
+  const std::string id = Uuid(rng);
+  const EpochMillis created =
+      kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
+  const EpochMillis modified =
+      created + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
+  const std::string display = std::string(first.display) + " " + std::string(last.display);
+  return json::object{
+      {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+      {"id", id},
+      {"externalId", external_id},
+      {"userName", user_name},
+      {"name",
+       json::object{
+           {"formatted", display}, {"givenName", first.display}, {"familyName", last.display}}},
+      {"displayName", display},
+      {"active", active},
+      {"emails", json::array{json::object{{"value", email}, {"type", "work"}, {"primary", true}}}},
+      {"meta", json::object{{"resourceType", "User"},
+                            {"created", FormatIsoDateTime(created)},
+                            {"lastModified", FormatIsoDateTime(modified)},
+                            {"location", "https://portal.example/scim/v2/Users/" + id},
+                            {"version", "W/\"" + std::to_string(1 + rng.Below(9)) + "\""}}}};
+}
+
+std::string Trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return std::string(s);
+}
+
+class DatasetSink : public RecordSink {
+ public:
+  explicit DatasetSink(DatasetBuilder& builder) : builder_(builder) {}
+  void Contact(const json::object& contact) override {
+    builder_.AddContact(contact, "generated contact");
+  }
+  void User(const json::object& user) override { builder_.AddUser(user, "generated user"); }
+
+ private:
+  DatasetBuilder& builder_;
+};
+
+// Streams a data file: {"xero":{...,"contacts":[...]},"scim":{...,"users":[...]}}.
+class DataFileSink : public RecordSink {
+ public:
+  DataFileSink(const GeneratorSettings& settings, std::ostream& out)
+      : settings_(settings), out_(out) {
+    out_ << R"({"xero":{"tenant_id":)" << json::serialize(json::string(settings_.tenant_id))
+         << R"(,"access_token":)" << json::serialize(json::string(settings_.access_token))
+         << ",\"contacts\":[\n";
+  }
+  void Contact(const json::object& contact) override {
+    out_ << (contacts_++ > 0 ? ",\n" : "") << json::serialize(contact);
+  }
+  void User(const json::object& user) override {
+    if (users_ == 0) {
+      out_ << "\n]},\n\"scim\":{\"token\":" << json::serialize(json::string(settings_.scim_token))
+           << ",\"users\":[\n";
+    }
+    out_ << (users_++ > 0 ? ",\n" : "") << json::serialize(user);
+  }
+  void Finish() {
+    if (users_ == 0) {
+      out_ << "\n]},\n\"scim\":{\"token\":" << json::serialize(json::string(settings_.scim_token))
+           << ",\"users\":[\n";
+    }
+    out_ << "\n]}}\n";
+  }
+
+ private:
+  const GeneratorSettings& settings_;
+  std::ostream& out_;
+  std::uint64_t contacts_ = 0;
+  std::uint64_t users_ = 0;
+};
+
+}  // namespace
+
+void Generate(const GeneratorSettings& settings, RecordSink& sink) {
+  {
+    std::unordered_set<std::string> names;
+    AccountWalk walk(settings);
+    Account account;
+    while (walk.Next(account)) sink.Contact(ContactFor(settings, account, names));
+  }
+
+  // Portal users mirroring finance persons, then their twins, then portal-only users.
+  std::uint64_t external = 0;
+  AccountWalk walk(settings);
+  Account account;
+  while (walk.Next(account)) {
+    Rng rng = StreamFor(settings.seed ^ 0x5C1A, kContactStream, account.index);
+    for (const Person& p : account.persons) {
+      if (!p.has_portal) continue;
+      const std::string user_name = Trimmed(Lower(p.portal_email));
+      sink.User(UserFor(rng, "portal-" + std::to_string(++external), user_name, p.first, p.last,
+                        p.portal_email, p.portal_active));
+      if (p.portal_twin) {
+        // A second login for the same person, made by hand: same email, other userName.
+        const std::string twin_name = user_name.substr(0, user_name.find('@')) + ".2";
+        sink.User(UserFor(rng, "portal-" + std::to_string(++external), twin_name, p.first, p.last,
+                          p.portal_email, true));
+      }
+    }
+  }
+  const std::uint64_t portal_only = settings.persons * 3 / 10;
+  for (std::uint64_t j = 0; j < portal_only; ++j) {
+    Rng rng = StreamFor(settings.seed, kPortalOnlyStream, j);
+    const Name& first = rng.Pick(kFirstNames);
+    const Name& last = rng.Pick(kLastNames);
+    const std::string email = std::string(first.ascii) + "." + std::string(last.ascii) + ".p" +
+                              std::to_string(j) + "@" + std::string(rng.Pick(kPersonalDomains));
+    sink.User(UserFor(rng, "portal-" + std::to_string(++external), email, first, last, email,
+                      !rng.Chance(30)));
+  }
+}
+
+Dataset GenerateDataset(const GeneratorSettings& settings) {
+  DatasetBuilder builder;
+  builder.SetXeroCredentials(settings.tenant_id, settings.access_token);
+  builder.SetScimToken(settings.scim_token);
+  DatasetSink sink(builder);
+  Generate(settings, sink);
+  return std::move(builder).Finish();
+}
+
+void WriteGeneratedDataFile(const GeneratorSettings& settings, std::ostream& out) {
+  DataFileSink sink(settings, out);
+  Generate(settings, sink);
+  sink.Finish();
+}
+
+}  // namespace concord::fake

@@ -1,0 +1,232 @@
+// concord-fake: fake Xero Contacts and SCIM Users servers for tests, the demo and the benchmark.
+// This file is the imperative shell: command line, clock, randomness, counters, signals. The
+// answers themselves come from the pure handlers in xero_api.cpp and scim_api.cpp.
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "dataset.hpp"
+#include "generator.hpp"
+#include "http_server.hpp"
+#include "scim_api.hpp"
+#include "wire_time.hpp"
+#include "xero_api.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using concord::fake::EpochMillis;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Options {
+  std::string data_file;
+  std::uint64_t generate = 0;
+  std::uint64_t seed = 1;
+  bool dump = false;
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t xero_port = 0;
+  std::uint16_t scim_port = 0;
+  std::optional<unsigned> fail_xero;
+  std::optional<unsigned> fail_scim;
+  std::int64_t xero_minute_limit = 60;
+  std::int64_t xero_day_limit = 5000;
+  std::int64_t xero_app_minute_limit = 10000;
+};
+
+// Random v4 UUIDs for response ids; not reproducible, and they need not be.
+class UuidSource {
+ public:
+  UuidSource() : rng_(std::random_device{}()) {}
+  std::string Next() {
+    const std::uint64_t hi = (rng_() & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;
+    const std::uint64_t lo = (rng_() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    std::array<char, 37> buf{};
+    std::snprintf(buf.data(), buf.size(), "%08llx-%04llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF),
+                  static_cast<unsigned long long>(hi & 0xFFFF),
+                  static_cast<unsigned long long>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+    return std::string(buf.data(), 36);
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// Counts Xero calls per clock minute and per day since the first call, for the
+// X-*Limit-Remaining headers. Limits are reported, never enforced (use --fail-xero 429).
+class XeroRateCounter {
+ public:
+  explicit XeroRateCounter(const Options& options) : options_(options) {}
+
+  concord::fake::XeroRateRemaining Count(EpochMillis now_ms) {
+    const EpochMillis minute = now_ms / 60'000;
+    if (minute != minute_) {
+      minute_ = minute;
+      minute_calls_ = 0;
+    }
+    if (day_start_ < 0 || now_ms - day_start_ >= 86'400'000) {
+      day_start_ = now_ms;
+      day_calls_ = 0;
+    }
+    ++minute_calls_;
+    ++day_calls_;
+    return {options_.xero_day_limit - day_calls_, options_.xero_minute_limit - minute_calls_,
+            options_.xero_app_minute_limit - minute_calls_};
+  }
+
+ private:
+  const Options& options_;
+  EpochMillis minute_ = -1;
+  EpochMillis day_start_ = -1;
+  std::int64_t minute_calls_ = 0;
+  std::int64_t day_calls_ = 0;
+};
+
+int Serve(const Options& options, concord::fake::DatasetSource& source) {
+  using concord::fake::HttpRequest;
+  asio::io_context ioc{1};
+  UuidSource uuids;
+  XeroRateCounter rate(options);
+
+  auto xero_handler = [&](const HttpRequest& req) {
+    const auto dataset = source.Current();
+    concord::fake::XeroRequestContext ctx;
+    ctx.now_ms = concord::fake::NowMillis();
+    ctx.request_id = uuids.Next();
+    ctx.correlation_id = uuids.Next();
+    ctx.remaining = rate.Count(ctx.now_ms);
+    ctx.fail_status = options.fail_xero;
+    return concord::fake::HandleXeroRequest(req, dataset->xero, ctx);
+  };
+  auto scim_handler = [&](const HttpRequest& req) {
+    const auto dataset = source.Current();
+    concord::fake::ScimRequestContext ctx;
+    ctx.now_ms = concord::fake::NowMillis();
+    ctx.fail_status = options.fail_scim;
+    return concord::fake::HandleScimRequest(req, dataset->scim, ctx);
+  };
+
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options.listen_address, ec);
+  if (ec) {
+    std::fprintf(stderr, "concord-fake: --listen-address '%s' is not an IP address\n",
+                 options.listen_address.c_str());
+    return kExitUsage;
+  }
+  std::optional<concord::fake::HttpServer> xero;
+  std::optional<concord::fake::HttpServer> scim;
+  try {
+    xero.emplace(ioc, asio::ip::tcp::endpoint(address, options.xero_port),
+                 concord::fake::HttpServerSettings{}, xero_handler, "xero");
+    scim.emplace(ioc, asio::ip::tcp::endpoint(address, options.scim_port),
+                 concord::fake::HttpServerSettings{}, scim_handler, "scim");
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "concord-fake: cannot listen: %s\n", e.what());
+    return kExitFailure;
+  }
+  xero->Start();
+  scim->Start();
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    std::fprintf(stderr, "concord-fake: signal %d, stopping\n", signal_number);
+    xero->Stop();
+    scim->Stop();
+    ioc.stop();
+  });
+
+  {
+    const auto dataset = source.Current();
+    std::fprintf(stderr, "concord-fake: %zu contacts, %zu users; xero on %s:%u, scim on %s:%u\n",
+                 dataset->xero.contacts.size(), dataset->scim.users.size(),
+                 options.listen_address.c_str(), xero->Port(), options.listen_address.c_str(),
+                 scim->Port());
+  }
+  // The one line on stdout: tests and scripts wait for it.
+  std::printf("{\"xero_port\":%u,\"scim_port\":%u}\n", xero->Port(), scim->Port());
+  std::fflush(stdout);
+
+  ioc.run();
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{
+      "concord-fake: fake Xero Contacts API and SCIM 2.0 Users API on loopback.\n"
+      "Prints {\"xero_port\":N,\"scim_port\":M} on stdout once both listen, then serves until "
+      "SIGINT/SIGTERM."};
+  app.set_version_flag("--version", "concord-fake 0.1.0");
+  auto* data =
+      app.add_option("--data", options.data_file, "data file to serve; re-read when it changes")
+          ->check(CLI::ExistingFile);
+  auto* generate = app.add_option("--generate", options.generate,
+                                  "serve a generated tenant with N finance persons");
+  data->excludes(generate);
+  app.add_option("--seed", options.seed, "seed of --generate (default 1)")->needs(generate);
+  app.add_flag("--dump", options.dump, "write the generated tenant as a data file to stdout, exit")
+      ->needs(generate);
+  app.add_option("--listen-address", options.listen_address,
+                 "IP address to listen on (default 127.0.0.1)");
+  app.add_option("--xero-port", options.xero_port, "Xero port (default 0: the OS picks)");
+  app.add_option("--scim-port", options.scim_port, "SCIM port (default 0: the OS picks)");
+  app.add_option("--fail-xero", options.fail_xero,
+                 "answer every Xero request with this status (429, 500, 503, ...)")
+      ->check(CLI::Range(400, 599));
+  app.add_option("--fail-scim", options.fail_scim,
+                 "answer every SCIM request with this status (429, 500, 503, ...)")
+      ->check(CLI::Range(400, 599));
+  app.add_option("--xero-minute-limit", options.xero_minute_limit,
+                 "calls per minute behind X-MinLimit-Remaining (default 60; never enforced)");
+  app.add_option("--xero-day-limit", options.xero_day_limit,
+                 "calls per day behind X-DayLimit-Remaining (default 5000; never enforced)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (options.data_file.empty() && generate->count() == 0) {
+    std::fprintf(stderr, "concord-fake: one of --data FILE or --generate N is required\n");
+    return kExitUsage;
+  }
+
+  concord::fake::GeneratorSettings generator;
+  generator.persons = options.generate;
+  generator.seed = options.seed;
+  if (options.dump) {
+    std::ios::sync_with_stdio(false);
+    concord::fake::WriteGeneratedDataFile(generator, std::cout);
+    std::cout.flush();
+    return std::cout ? kExitOk : kExitFailure;
+  }
+
+  try {
+    std::optional<concord::fake::DatasetSource> source;
+    if (!options.data_file.empty()) {
+      source.emplace(options.data_file);
+    } else {
+      source.emplace(concord::fake::GenerateDataset(generator));
+    }
+    return Serve(options, *source);
+  } catch (const concord::fake::DatasetError& e) {
+    std::fprintf(stderr, "concord-fake: %s\n", e.what());
+    return kExitUsage;
+  }
+}
