@@ -2,6 +2,7 @@
 // The two kinds of source a tenant has, as the sync job sees them. Each connector streams
 // pages to a callback so a run never holds more than it needs.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +21,23 @@ class FetchError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A fetch the source refused with an HTTP error status (401, 403, 429, 5xx, ...), as opposed
+// to a transport failure. Lets a caller back off on 429/503 (retry_after_seconds is the
+// source's Retry-After, when it sent one in seconds) or stop retrying on 401/403.
+class HttpStatusError : public FetchError {
+ public:
+  HttpStatusError(const std::string& message, int status,
+                  std::optional<std::int64_t> retry_after_seconds)
+      : FetchError(message), status_(status), retry_after_seconds_(retry_after_seconds) {}
+
+  int status() const noexcept { return status_; }
+  std::optional<std::int64_t> retry_after_seconds() const noexcept { return retry_after_seconds_; }
+
+ private:
+  int status_;
+  std::optional<std::int64_t> retry_after_seconds_;
+};
+
 struct FetchRequest {
   // Only records changed since this instant (the stored cursor); nullopt = full read.
   std::optional<reconcile::Millis> since;
@@ -27,10 +45,11 @@ struct FetchRequest {
 
 struct FetchSummary {
   // The source's own clock at the run's first request (Xero DateTimeUTC, the HTTP Date
-  // header); the next cursor is derived from it, never from the local clock.
+  // header); the next cursor is derived from it, never from the local clock. 0 when the
+  // source reported no clock at all: the caller then keeps its previous cursor.
   reconcile::Millis source_clock = 0;
   std::int64_t pages = 0;
-  std::int64_t records = 0;
+  std::int64_t records = 0;  // every record delivered, quarantined ones included
 };
 
 struct FinancePage {
@@ -60,25 +79,28 @@ class PortalSource {
 
 // Transport settings shared by every HTTP connector.
 struct HttpSettings {
-  std::string ca_file;         // empty: the system trust store
-  int timeout_seconds = 30;    // per request, connect to last byte
+  std::string ca_file;       // empty: the system trust store
+  int timeout_seconds = 30;  // per request, connect to last byte
 };
 
 struct XeroSettings {
-  std::string base_url;        // e.g. https://api.xero.com/api.xro/2.0
-  std::string access_token;    // resolved secret
+  std::string base_url;      // e.g. https://api.xero.com/api.xro/2.0
+  std::string access_token;  // resolved secret
   std::string xero_tenant_id;
-  int page_size = 1000;        // Xero caps at 1000
+  int page_size = 1000;  // Xero caps at 1000
   HttpSettings http;
 };
 
 struct ScimSettings {
-  std::string base_url;        // e.g. https://portal.example/scim/v2
-  std::string token;           // resolved secret
+  std::string base_url;  // e.g. https://portal.example/scim/v2
+  std::string token;     // resolved secret
   int page_size = 500;
   HttpSettings http;
 };
 
+// The production sources, over connectors::HttpClient (connectors/xero.hpp and scim.hpp have
+// the details and test seams). Throw std::invalid_argument naming the setting when settings
+// are unusable (base_url not an absolute http(s) URL, page_size out of range, empty secret).
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings);
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings);
 

@@ -1,0 +1,68 @@
+#pragma once
+// Outbound HTTP/1.1 for the connectors: a blocking GET for the sync job, asynchronous inside
+// (Beast over Asio) so that every request has a deadline that covers connect, TLS handshake,
+// write and read. https:// verifies the server's certificate chain and host name.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/source.hpp"
+
+namespace concord::connectors {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string url;      // absolute http:// or https:// URL, already percent-encoded
+  HttpHeaders headers;  // sent as given, after Host and User-Agent
+  std::chrono::milliseconds timeout{30'000};       // connect to last byte
+  std::size_t max_body_bytes = 256 * 1024 * 1024;  // a larger body is a FetchError
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string reason;   // the reason phrase as the server sent it
+  HttpHeaders headers;  // every response header, in order received
+  std::string body;
+
+  // The first header with this name (case-insensitive), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  bool Ok() const { return status >= 200 && status < 300; }
+};
+
+// The one thing a connector needs from HTTP. HttpClient is the real one; tests substitute a
+// scripted fake to check paging and headers without a network.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Any status is a response, not an error. Throws FetchError naming the URL and the cause
+  // on transport failures: bad URL, DNS, connect, timeout, TLS, malformed or oversized reply.
+  virtual HttpResponse Get(const HttpRequest& request) = 0;
+};
+
+// Keeps one connection alive and reuses it while requests go to the same scheme, host and
+// port (the pages of one fetch). Not thread-safe: one client per fetching thread.
+class HttpClient final : public HttpTransport {
+ public:
+  explicit HttpClient(HttpSettings settings);
+  ~HttpClient() override;
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResponse Get(const HttpRequest& request) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "concord/<version>", sent as User-Agent on every request.
+std::string_view UserAgent();
+
+}  // namespace concord::connectors

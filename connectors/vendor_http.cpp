@@ -1,0 +1,128 @@
+#include "connectors/vendor_http.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <cctype>
+#include <charconv>
+#include <stdexcept>
+
+namespace concord::connectors::detail {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string lowered(text);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lowered;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<boost::urls::url> ParseBase(std::string_view base_url) {
+  const auto parsed = boost::urls::parse_uri(base_url);
+  if (!parsed) return std::nullopt;
+  const auto scheme = parsed->scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) {
+    return std::nullopt;
+  }
+  if (parsed->host().empty() || parsed->has_query() || parsed->has_fragment()) return std::nullopt;
+  return boost::urls::url(*parsed);
+}
+
+}  // namespace
+
+void RequireBaseUrl(std::string_view connector, std::string_view base_url) {
+  if (!ParseBase(base_url)) {
+    throw std::invalid_argument(std::string(connector) + ": base_url '" + std::string(base_url) +
+                                "' is not an absolute http:// or https:// URL without a query");
+  }
+}
+
+std::string BuildUrl(std::string_view base_url, std::string_view segment,
+                     const std::vector<std::pair<std::string, std::string>>& params) {
+  std::optional<boost::urls::url> url = ParseBase(base_url);
+  if (!url) {
+    throw std::invalid_argument("'" + std::string(base_url) +
+                                "' is not an absolute http:// or https:// URL without a query");
+  }
+  auto segments = url->segments();
+  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // trailing '/'
+  segments.push_back(segment);
+  auto query = url->params();
+  for (const auto& [key, value] : params) query.append({key, value});
+  return std::string(url->buffer());
+}
+
+HttpResponse GetAs(std::string_view connector, HttpTransport& transport,
+                   const HttpRequest& request) {
+  try {
+    return transport.Get(request);
+  } catch (const HttpStatusError&) {
+    throw;
+  } catch (const FetchError& error) {
+    throw FetchError(std::string(connector) + ": " + error.what());
+  }
+}
+
+std::optional<std::int64_t> RetryAfterSeconds(const HttpResponse& response) {
+  const auto header = response.Header("Retry-After");
+  if (!header) return std::nullopt;
+  const std::string_view text = Trim(*header);
+  std::int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error != std::errc() || end != text.data() + text.size() || seconds < 0) {
+    return std::nullopt;
+  }
+  return seconds;
+}
+
+void ThrowStatusError(std::string_view connector, const std::string& url,
+                      const HttpResponse& response,
+                      std::initializer_list<std::string_view> detail_keys,
+                      std::string_view correlation_header) {
+  std::string message =
+      std::string(connector) + ": GET " + url + " returned " + std::to_string(response.status);
+  if (!response.reason.empty()) message += " " + response.reason;
+
+  boost::system::error_code error;
+  const boost::json::value body = boost::json::parse(response.body, error);
+  if (!error && body.is_object()) {
+    for (const std::string_view key : detail_keys) {
+      const boost::json::value* detail = body.get_object().if_contains(key);
+      if (detail != nullptr && detail->is_string() && !detail->get_string().empty()) {
+        message += ": " + std::string(detail->get_string());
+        break;
+      }
+    }
+  }
+  if (!correlation_header.empty()) {
+    if (const auto correlation = response.Header(correlation_header)) {
+      message += " (" + std::string(correlation_header) + ": " + std::string(*correlation) + ")";
+    }
+  }
+  const std::optional<std::int64_t> retry_after = RetryAfterSeconds(response);
+  if (retry_after) message += " (Retry-After: " + std::to_string(*retry_after) + " s)";
+  throw HttpStatusError(message, response.status, retry_after);
+}
+
+void RequireJsonContent(std::string_view connector, const std::string& url,
+                        const HttpResponse& response) {
+  const auto header = response.Header("Content-Type");
+  if (!header) return;
+  std::string_view media_type = *header;
+  media_type = Trim(media_type.substr(0, media_type.find(';')));
+  const std::string lowered = Lower(media_type);
+  const bool json =
+      lowered == "application/json" || (lowered.size() > 5 && lowered.ends_with("+json"));
+  if (!json) {
+    throw FetchError(std::string(connector) + ": GET " + url + " returned Content-Type '" +
+                     std::string(*header) + "', expected JSON");
+  }
+}
+
+}  // namespace concord::connectors::detail

@@ -1,0 +1,44 @@
+#pragma once
+// Xero Accounting API contacts as a FinanceSource (wire-formats §1). The page parser is pure
+// and separate from the paging loop, so both can be tested without a network.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "connectors/http_client.hpp"
+#include "connectors/malformed_page.hpp"
+#include "connectors/source.hpp"
+
+namespace concord::connectors {
+
+// One GET /Contacts page, parsed.
+struct XeroPage {
+  FinancePage page;                        // persons (source "xero") and quarantined records
+  std::size_t contact_count = 0;           // Contacts[] entries, quarantined ones included
+  std::optional<std::int64_t> page_count;  // pagination.pageCount, when sent
+  std::optional<reconcile::Millis> date_time_utc;  // the envelope's DateTimeUTC, when readable
+};
+
+// Each Contact becomes one person per human on it: the main person (remote_id = ContactID)
+// and one per ContactPersons[] entry (remote_id = "ContactID/persons/<exact email key>", or
+// "ContactID/persons/#<index>" when the entry has no valid email or repeats a key already used
+// on the contact). A contact or entry that cannot be read is quarantined with the reason.
+// Throws MalformedPage when the body is not a JSON object with a Contacts array.
+[[nodiscard]] XeroPage ParseXeroPage(std::string_view body);
+
+// {base_url}/Contacts?page=<page>&pageSize=<page_size>&includeArchived=true. Throws
+// std::invalid_argument when base_url is not an absolute http(s) URL.
+[[nodiscard]] std::string XeroContactsUrl(std::string_view base_url, std::int64_t page,
+                                          int page_size);
+
+// The Xero source over a given transport (tests pass a scripted fake). Throws
+// std::invalid_argument naming the setting when settings are unusable (base_url, page_size
+// outside 1..1000, empty access_token or xero_tenant_id).
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
+                                              std::unique_ptr<HttpTransport> transport);
+
+}  // namespace concord::connectors

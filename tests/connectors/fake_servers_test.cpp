@@ -1,0 +1,355 @@
+// The real Xero and SCIM sources against the real concord-fake binary over loopback HTTP:
+// paging, incremental reads, archived contacts, error statuses, transport errors, clocks.
+
+#include "tests/support/fake_servers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/scim.hpp"
+#include "connectors/wire_time.hpp"
+#include "connectors/xero.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace concord::connectors {
+namespace {
+
+namespace json = boost::json;
+using reconcile::LinkStatus;
+using reconcile::Millis;
+
+constexpr const char* kTenantId = "7a1b7c2d-0000-4000-8000-000000000001";
+constexpr const char* kXeroToken = "xero-access-token";
+constexpr const char* kScimToken = "scim-bearer-token";
+
+// 2024-06-01T00:00:00Z and later instants used as UpdatedDateUTC / lastModified.
+constexpr Millis kJune1 = 1717200000000;
+constexpr Millis kHour = 3600 * 1000;
+constexpr Millis kJuly1 = 1719792000000;
+
+std::string XeroDate(Millis at) { return "/Date(" + std::to_string(at) + "+0000)/"; }
+
+json::object Contact(int n, Millis updated, const char* status = "ACTIVE") {
+  json::object contact;
+  contact["ContactID"] = "00000000-0000-4000-8000-00000000000" + std::to_string(n);
+  contact["ContactStatus"] = status;
+  contact["Name"] = "Account " + std::to_string(n);
+  contact["FirstName"] = "First" + std::to_string(n);
+  contact["LastName"] = "Last" + std::to_string(n);
+  contact["EmailAddress"] = "person" + std::to_string(n) + "@example.com";
+  contact["ContactPersons"] = json::array{};
+  contact["UpdatedDateUTC"] = XeroDate(updated);
+  return contact;
+}
+
+json::object User(int n, Millis modified, bool active = true) {
+  json::object user;
+  user["schemas"] = json::array{"urn:ietf:params:scim:schemas:core:2.0:User"};
+  user["id"] = "user-" + std::to_string(n);
+  user["userName"] = "login" + std::to_string(n) + "@example.com";
+  user["name"] = json::object{{"givenName", "Given" + std::to_string(n)},
+                              {"familyName", "Family" + std::to_string(n)}};
+  user["displayName"] = "User " + std::to_string(n);
+  user["active"] = active;
+  user["emails"] = json::array{
+      json::object{{"value", "home" + std::to_string(n) + "@example.net"}, {"type", "home"}},
+      json::object{{"value", "work" + std::to_string(n) + "@example.com"},
+                   {"type", "work"},
+                   {"primary", true}}};
+  user["meta"] =
+      json::object{{"resourceType", "User"}, {"lastModified", FormatIsoSecondsZ(modified)}};
+  return user;
+}
+
+// Seven contacts (contact 3 archived, contact 5 with two ContactPersons) and seven users.
+struct Data {
+  std::vector<json::object> contacts;
+  std::vector<json::object> users;
+
+  Data() {
+    for (int n = 1; n <= 7; ++n) {
+      contacts.push_back(Contact(n, kJune1 + n * kHour, n == 3 ? "ARCHIVED" : "ACTIVE"));
+      users.push_back(User(n, kJune1 + n * kHour, n != 6));
+    }
+    contacts[4]["ContactPersons"] =
+        json::array{json::object{{"FirstName", "Ari"}, {"EmailAddress", "ari@example.com"}},
+                    json::object{{"FirstName", "NoMail"}}};
+  }
+
+  std::string Serialize() const {
+    json::array xero_contacts(contacts.begin(), contacts.end());
+    json::array scim_users(users.begin(), users.end());
+    return json::serialize(json::object{
+        {"xero", json::object{{"tenant_id", kTenantId},
+                              {"access_token", kXeroToken},
+                              {"contacts", std::move(xero_contacts)}}},
+        {"scim", json::object{{"token", kScimToken}, {"users", std::move(scim_users)}}}});
+  }
+};
+
+Millis Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class FakeServersTest : public ::testing::Test {
+ protected:
+  void Rewrite() { test_support::WriteFile(data_file_, data_.Serialize()); }
+
+  XeroSettings Xero(int page_size) const {
+    XeroSettings settings;
+    settings.base_url = fake_.XeroOrigin() + "/api.xro/2.0";
+    settings.access_token = kXeroToken;
+    settings.xero_tenant_id = kTenantId;
+    settings.page_size = page_size;
+    settings.http.timeout_seconds = 10;
+    return settings;
+  }
+
+  ScimSettings Scim(int page_size) const {
+    ScimSettings settings;
+    settings.base_url = fake_.ScimOrigin() + "/scim/v2";
+    settings.token = kScimToken;
+    settings.page_size = page_size;
+    settings.http.timeout_seconds = 10;
+    return settings;
+  }
+
+  Data data_;
+  test_support::TempDir dir_{"concord-connectors"};
+  std::string data_file_ = dir_.File("data.json");
+  // Written before the fake starts: it loads the file at start-up.
+  bool written_ = (test_support::WriteFile(data_file_, data_.Serialize()), true);
+  test_support::FakeServers fake_{data_file_};
+};
+
+struct FinanceRun {
+  FetchSummary summary;
+  int pages = 0;
+  std::map<std::string, reconcile::FinancePerson> persons;  // by remote_id
+  std::size_t quarantined = 0;
+};
+
+FinanceRun FetchAll(FinanceSource& source, FetchRequest request = {}) {
+  FinanceRun run;
+  run.summary = source.Fetch(request, [&](FinancePage&& page) {
+    ++run.pages;
+    for (auto& person : page.persons) run.persons[person.remote_id] = std::move(person);
+    run.quarantined += page.quarantined.size();
+  });
+  return run;
+}
+
+struct PortalRun {
+  FetchSummary summary;
+  int pages = 0;
+  std::map<std::string, reconcile::PortalUser> users;  // by remote_id
+};
+
+PortalRun FetchAll(PortalSource& source, FetchRequest request = {}) {
+  PortalRun run;
+  run.summary = source.Fetch(request, [&](PortalPage&& page) {
+    ++run.pages;
+    for (auto& user : page.users) run.users[user.remote_id] = std::move(user);
+    EXPECT_TRUE(page.quarantined.empty());
+  });
+  return run;
+}
+
+std::string CaughtMessage(const std::function<void()>& fetch) {
+  try {
+    fetch();
+  } catch (const FetchError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a FetchError";
+  return {};
+}
+
+void ExpectPlausibleClock(Millis clock) {
+  EXPECT_GT(clock, Now() - 5 * 60 * 1000) << FormatIsoSecondsZ(clock);
+  EXPECT_LT(clock, Now() + 5 * 60 * 1000) << FormatIsoSecondsZ(clock);
+}
+
+TEST_F(FakeServersTest, XeroFullReadPagesAndIncludesArchived) {
+  auto source = MakeXeroSource(Xero(3));
+  const FinanceRun run = FetchAll(*source);
+
+  EXPECT_EQ(run.pages, 3);  // 3 + 3 + 1 contacts
+  EXPECT_EQ(run.summary.pages, 3);
+  EXPECT_EQ(run.persons.size(), 9u) << "7 contacts + 2 ContactPersons";
+  EXPECT_EQ(run.summary.records, 9);
+  EXPECT_EQ(run.quarantined, 0u);
+  ExpectPlausibleClock(run.summary.source_clock);
+
+  const std::string id3 = "00000000-0000-4000-8000-000000000003";
+  ASSERT_TRUE(run.persons.count(id3));
+  EXPECT_EQ(run.persons.at(id3).status, LinkStatus::kArchived);
+  const std::string id5 = "00000000-0000-4000-8000-000000000005";
+  EXPECT_TRUE(run.persons.count(id5 + "/persons/ari@example.com"));
+  EXPECT_TRUE(run.persons.count(id5 + "/persons/#1"));
+  const reconcile::FinancePerson& one = run.persons.at("00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(one.email, "person1@example.com");
+  EXPECT_EQ(one.account_name, "Account 1");
+  EXPECT_EQ(one.updated_at, kJune1 + kHour);
+  EXPECT_EQ(one.status, LinkStatus::kActive);
+}
+
+TEST_F(FakeServersTest, XeroIncrementalSeesOnlyChanges) {
+  auto source = MakeXeroSource(Xero(2));
+  ASSERT_EQ(FetchAll(*source).persons.size(), 9u);
+
+  // Three contacts change after the cursor; one of them is archived now.
+  data_.contacts[1]["EmailAddress"] = "changed2@example.com";
+  data_.contacts[1]["UpdatedDateUTC"] = XeroDate(kJuly1);
+  data_.contacts[5]["ContactStatus"] = "ARCHIVED";
+  data_.contacts[5]["UpdatedDateUTC"] = XeroDate(kJuly1 + 1500);
+  data_.contacts[6]["Name"] = "Renamed 7";
+  data_.contacts[6]["UpdatedDateUTC"] = XeroDate(kJuly1 + kHour);
+  Rewrite();
+
+  const FinanceRun run = FetchAll(*source, FetchRequest{kJuly1 - kHour});
+  EXPECT_EQ(run.pages, 2);  // 2 + 1 with page size 2
+  ASSERT_EQ(run.persons.size(), 3u);
+  EXPECT_EQ(run.persons.at("00000000-0000-4000-8000-000000000002").email, "changed2@example.com");
+  EXPECT_EQ(run.persons.at("00000000-0000-4000-8000-000000000006").status, LinkStatus::kArchived);
+  EXPECT_EQ(run.persons.at("00000000-0000-4000-8000-000000000007").account_name, "Renamed 7");
+  ExpectPlausibleClock(run.summary.source_clock);
+
+  // A cursor after every change: nothing.
+  const FinanceRun none = FetchAll(*source, FetchRequest{kJuly1 + 2 * kHour});
+  EXPECT_EQ(none.persons.size(), 0u);
+  EXPECT_EQ(none.summary.pages, 1);
+}
+
+TEST_F(FakeServersTest, XeroWrongTokenIs401NamingConnectorUrlAndStatus) {
+  XeroSettings settings = Xero(3);
+  settings.access_token = "wrong";
+  auto source = MakeXeroSource(settings);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_EQ(message.rfind("xero: GET " + settings.base_url + "/Contacts?page=1", 0), 0u) << message;
+  EXPECT_NE(message.find("returned 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("Xero-Correlation-Id"), std::string::npos) << message;
+}
+
+TEST_F(FakeServersTest, XeroWrongTenantIs403) {
+  XeroSettings settings = Xero(3);
+  settings.xero_tenant_id = "00000000-0000-0000-0000-000000000000";
+  auto source = MakeXeroSource(settings);
+  try {
+    (void)FetchAll(*source);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 403);
+  }
+}
+
+TEST_F(FakeServersTest, ScimFullReadPages) {
+  auto source = MakeScimSource(Scim(3));
+  const PortalRun run = FetchAll(*source);
+
+  EXPECT_EQ(run.pages, 3);  // 3 + 3 + 1 users
+  EXPECT_EQ(run.summary.records, 7);
+  ASSERT_EQ(run.users.size(), 7u);
+  ExpectPlausibleClock(run.summary.source_clock);
+  const reconcile::PortalUser& four = run.users.at("user-4");
+  EXPECT_EQ(four.email, "work4@example.com");
+  EXPECT_EQ(four.user_name, "login4@example.com");
+  EXPECT_EQ(four.given_name, "Given4");
+  EXPECT_EQ(four.family_name, "Family4");
+  EXPECT_EQ(four.display_name, "User 4");
+  EXPECT_TRUE(four.active);
+  EXPECT_EQ(four.updated_at, kJune1 + 4 * kHour);
+  EXPECT_FALSE(run.users.at("user-6").active);
+}
+
+TEST_F(FakeServersTest, ScimIncrementalSendsTheFilterAndSeesOnlyChanges) {
+  auto source = MakeScimSource(Scim(2));
+  ASSERT_EQ(FetchAll(*source).users.size(), 7u);
+
+  data_.users[0]["active"] = "False";  // the Entra string form
+  data_.users[0]["meta"].as_object()["lastModified"] = FormatIsoSecondsZ(kJuly1);
+  data_.users[2]["displayName"] = "Renamed 3";
+  data_.users[2]["meta"].as_object()["lastModified"] = FormatIsoSecondsZ(kJuly1 + kHour);
+  data_.users[4]["emails"] = json::array{json::object{{"value", "new5@example.com"}}};
+  data_.users[4]["meta"].as_object()["lastModified"] = FormatIsoSecondsZ(kJuly1 + 2 * kHour);
+  Rewrite();
+
+  const PortalRun run = FetchAll(*source, FetchRequest{kJuly1 - kHour});
+  EXPECT_EQ(run.pages, 2);
+  ASSERT_EQ(run.users.size(), 3u);
+  EXPECT_FALSE(run.users.at("user-1").active);
+  EXPECT_EQ(run.users.at("user-3").display_name, "Renamed 3");
+  EXPECT_EQ(run.users.at("user-5").email, "new5@example.com");
+
+  EXPECT_TRUE(FetchAll(*source, FetchRequest{kJuly1 + 3 * kHour}).users.empty());
+}
+
+TEST_F(FakeServersTest, ScimWrongTokenIs401NamingConnectorUrlAndStatus) {
+  ScimSettings settings = Scim(3);
+  settings.token = "wrong";
+  auto source = MakeScimSource(settings);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_EQ(message.rfind("scim: GET " + settings.base_url + "/Users?startIndex=1&count=3", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("returned 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("bearer token"), std::string::npos) << "the SCIM detail: " << message;
+}
+
+TEST_F(FakeServersTest, ServerErrorsCarryTheStatus) {
+  // fail_status makes the fake answer every request with that status.
+  test_support::WriteFile(
+      data_file_, json::serialize(json::object{{"xero", json::object{{"tenant_id", kTenantId},
+                                                                     {"access_token", kXeroToken},
+                                                                     {"fail_status", 503},
+                                                                     {"contacts", json::array{}}}},
+                                               {"scim", json::object{{"token", kScimToken},
+                                                                     {"fail_status", 500},
+                                                                     {"users", json::array{}}}}}));
+  auto xero = MakeXeroSource(Xero(3));
+  try {
+    (void)FetchAll(*xero);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 503);
+  }
+  auto scim = MakeScimSource(Scim(3));
+  try {
+    (void)FetchAll(*scim);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 500);
+  }
+}
+
+TEST(FakeServersGone, ConnectionRefusedIsAFetchError) {
+  const int port = test_support::FreePort();  // nothing listens there any more
+  XeroSettings xero;
+  xero.base_url = "http://127.0.0.1:" + std::to_string(port) + "/api.xro/2.0";
+  xero.access_token = kXeroToken;
+  xero.xero_tenant_id = kTenantId;
+  auto finance = MakeXeroSource(xero);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*finance); });
+  EXPECT_EQ(message.rfind("xero: GET " + xero.base_url + "/Contacts", 0), 0u) << message;
+  EXPECT_NE(message.find("refused"), std::string::npos) << message;
+
+  ScimSettings scim;
+  scim.base_url = "http://127.0.0.1:" + std::to_string(port) + "/scim/v2";
+  scim.token = kScimToken;
+  auto portal = MakeScimSource(scim);
+  const std::string scim_message = CaughtMessage([&] { (void)FetchAll(*portal); });
+  EXPECT_EQ(scim_message.rfind("scim: GET " + scim.base_url + "/Users", 0), 0u) << scim_message;
+  EXPECT_NE(scim_message.find("refused"), std::string::npos) << scim_message;
+}
+
+}  // namespace
+}  // namespace concord::connectors

@@ -1,0 +1,405 @@
+// The paging loops of the Xero and SCIM sources over a scripted transport: which requests
+// they send, when they stop, what they report, and how they fail. No network.
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "connectors/scim.hpp"
+#include "connectors/xero.hpp"
+
+namespace concord::connectors {
+namespace {
+
+// Answers requests from a queue and remembers what was asked.
+class ScriptedTransport final : public HttpTransport {
+ public:
+  struct Log {
+    std::vector<HttpRequest> requests;
+    std::deque<HttpResponse> responses;
+    std::optional<FetchError> failure;  // thrown instead of answering, when set
+  };
+
+  explicit ScriptedTransport(Log& log) : log_(log) {}
+
+  HttpResponse Get(const HttpRequest& request) override {
+    log_.requests.push_back(request);
+    if (log_.failure) throw *log_.failure;
+    if (log_.responses.empty()) {
+      ADD_FAILURE() << "unexpected request " << request.url;
+      return HttpResponse{404, "Not Found", {}, {}};
+    }
+    HttpResponse response = std::move(log_.responses.front());
+    log_.responses.pop_front();
+    return response;
+  }
+
+ private:
+  Log& log_;
+};
+
+std::optional<std::string> HeaderOf(const HttpRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+HttpResponse Json(std::string body, HttpHeaders extra = {}) {
+  HttpResponse response{
+      200, "OK", {{"Content-Type", "application/json; charset=utf-8"}}, std::move(body)};
+  for (auto& header : extra) response.headers.push_back(std::move(header));
+  return response;
+}
+
+// A Xero Contacts page holding contacts first..last (ids "c<n>").
+HttpResponse XeroPageOf(int first, int last, std::optional<int> page_count,
+                        const char* date_time = "\\/Date(1718000000123)\\/") {
+  std::string contacts;
+  for (int n = first; n <= last; ++n) {
+    if (!contacts.empty()) contacts += ",";
+    contacts += R"({"ContactID":"c)" + std::to_string(n) + R"(","Name":"Account )" +
+                std::to_string(n) + R"(","EmailAddress":"p)" + std::to_string(n) +
+                R"(@example.com","ContactStatus":"ACTIVE"})";
+  }
+  std::string body = R"({"Status":"OK",)";
+  if (date_time != nullptr) body += R"("DateTimeUTC":")" + std::string(date_time) + R"(",)";
+  if (page_count) body += R"("pagination":{"pageCount":)" + std::to_string(*page_count) + "},";
+  body += R"("Contacts":[)" + contacts + "]}";
+  return Json(std::move(body), {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}});
+}
+
+XeroSettings Xero(int page_size) {
+  XeroSettings settings;
+  settings.base_url = "https://xero.test/api.xro/2.0";
+  settings.access_token = "token-1";
+  settings.xero_tenant_id = "tenant-1";
+  settings.page_size = page_size;
+  settings.http.timeout_seconds = 7;
+  return settings;
+}
+
+struct Collected {
+  std::vector<std::string> remote_ids;
+  std::size_t quarantined = 0;
+  int pages = 0;
+};
+
+FetchSummary FetchXero(FinanceSource& source, const FetchRequest& request, Collected& out) {
+  return source.Fetch(request, [&](FinancePage&& page) {
+    ++out.pages;
+    for (const auto& person : page.persons) out.remote_ids.push_back(person.remote_id);
+    out.quarantined += page.quarantined.size();
+  });
+}
+
+FetchSummary FetchScim(PortalSource& source, const FetchRequest& request, Collected& out) {
+  return source.Fetch(request, [&](PortalPage&& page) {
+    ++out.pages;
+    for (const auto& user : page.users) out.remote_ids.push_back(user.remote_id);
+    out.quarantined += page.quarantined.size();
+  });
+}
+
+TEST(XeroSource, PagesUntilAShortPage) {
+  ScriptedTransport::Log log;
+  log.responses = {XeroPageOf(1, 3, std::nullopt), XeroPageOf(4, 6, std::nullopt),
+                   XeroPageOf(7, 7, std::nullopt)};
+  auto source = MakeXeroSource(Xero(3), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  const FetchSummary summary = FetchXero(*source, {}, got);
+
+  EXPECT_EQ(got.remote_ids, (std::vector<std::string>{"c1", "c2", "c3", "c4", "c5", "c6", "c7"}));
+  EXPECT_EQ(summary.pages, 3);
+  EXPECT_EQ(summary.records, 7);
+  EXPECT_EQ(summary.source_clock, 1718000000123) << "the envelope's DateTimeUTC";
+  ASSERT_EQ(log.requests.size(), 3u);
+  for (std::size_t i = 0; i < log.requests.size(); ++i) {
+    const HttpRequest& request = log.requests[i];
+    EXPECT_EQ(request.url, "https://xero.test/api.xro/2.0/Contacts?page=" + std::to_string(i + 1) +
+                               "&pageSize=3&includeArchived=true");
+    EXPECT_EQ(HeaderOf(request, "Authorization"), "Bearer token-1");
+    EXPECT_EQ(HeaderOf(request, "xero-tenant-id"), "tenant-1");
+    EXPECT_EQ(HeaderOf(request, "Accept"), "application/json");
+    EXPECT_EQ(HeaderOf(request, "If-Modified-Since"), std::nullopt) << "a full read";
+    EXPECT_EQ(request.timeout, std::chrono::seconds(7));
+  }
+}
+
+TEST(XeroSource, StopsAtPageCountAndOnAnEmptyPage) {
+  {
+    ScriptedTransport::Log log;
+    log.responses = {XeroPageOf(1, 2, 2), XeroPageOf(3, 4, 2)};
+    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log));
+    Collected got;
+    EXPECT_EQ(FetchXero(*source, {}, got).pages, 2);
+    EXPECT_EQ(got.remote_ids.size(), 4u);
+  }
+  {
+    ScriptedTransport::Log log;
+    log.responses = {XeroPageOf(1, 2, std::nullopt), XeroPageOf(1, 0, std::nullopt)};
+    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log));
+    Collected got;
+    EXPECT_EQ(FetchXero(*source, {}, got).pages, 2);
+    EXPECT_EQ(got.remote_ids.size(), 2u);
+  }
+}
+
+TEST(XeroSource, IncrementalSendsIfModifiedSince) {
+  ScriptedTransport::Log log;
+  log.responses = {XeroPageOf(1, 1, 1)};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  (void)FetchXero(*source, FetchRequest{1717976411999}, got);
+  ASSERT_EQ(log.requests.size(), 1u);
+  EXPECT_EQ(HeaderOf(log.requests[0], "If-Modified-Since"), "2024-06-09T23:40:11");
+}
+
+TEST(XeroSource, NotModifiedEndsTheFetchWithTheDateHeaderAsClock) {
+  ScriptedTransport::Log log;
+  log.responses = {
+      HttpResponse{304, "Not Modified", {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}}, {}}};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  const FetchSummary summary = FetchXero(*source, FetchRequest{1}, got);
+  EXPECT_EQ(summary.pages, 0);
+  EXPECT_EQ(got.pages, 0);
+  EXPECT_EQ(summary.source_clock, 1717976411000);
+}
+
+TEST(XeroSource, ClockFallsBackToTheDateHeader) {
+  ScriptedTransport::Log log;
+  log.responses = {XeroPageOf(1, 1, 1, nullptr)};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).source_clock, 1717976411000);
+}
+
+TEST(XeroSource, ErrorStatusNamesConnectorUrlStatusDetailAndCorrelation) {
+  ScriptedTransport::Log log;
+  log.responses = {HttpResponse{
+      401,
+      "Unauthorized",
+      {{"Content-Type", "application/json"}, {"Xero-Correlation-Id", "corr-42"}},
+      R"({"Type":null,"Title":"Unauthorized","Status":401,"Detail":"TokenExpired: token expired"})"}};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  try {
+    (void)FetchXero(*source, {}, got);
+    FAIL() << "expected HttpStatusError";
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 401);
+    EXPECT_EQ(std::string(error.what()),
+              "xero: GET https://xero.test/api.xro/2.0/Contacts?page=1&pageSize=100"
+              "&includeArchived=true returned 401 Unauthorized: TokenExpired: token expired "
+              "(Xero-Correlation-Id: corr-42)");
+  }
+}
+
+TEST(XeroSource, RateLimitCarriesRetryAfter) {
+  ScriptedTransport::Log log;
+  log.responses = {HttpResponse{
+      429, "Too Many Requests", {{"Retry-After", "60"}, {"X-Rate-Limit-Problem", "minute"}}, ""}};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  try {
+    (void)FetchXero(*source, {}, got);
+    FAIL() << "expected HttpStatusError";
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 429);
+    EXPECT_EQ(error.retry_after_seconds(), 60);
+    EXPECT_NE(std::string(error.what()).find("429 Too Many Requests"), std::string::npos);
+  }
+}
+
+TEST(XeroSource, NonJsonOrMalformedBodiesAreFetchErrors) {
+  {
+    ScriptedTransport::Log log;
+    log.responses = {HttpResponse{200, "OK", {{"Content-Type", "text/xml"}}, "<Response/>"}};
+    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      FAIL();
+    } catch (const FetchError& error) {
+      const std::string message = error.what();
+      EXPECT_EQ(message.rfind("xero: GET https://xero.test/", 0), 0u) << message;
+      EXPECT_NE(message.find("text/xml"), std::string::npos) << message;
+    }
+  }
+  {
+    ScriptedTransport::Log log;
+    log.responses = {Json(R"({"Contacts":[{"ContactID":"x"})")};
+    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      FAIL();
+    } catch (const FetchError& error) {
+      const std::string message = error.what();
+      EXPECT_EQ(message.rfind("xero: GET https://xero.test/", 0), 0u) << message;
+      EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(XeroSource, TransportErrorsNameTheConnector) {
+  ScriptedTransport::Log log;
+  log.failure = FetchError("GET https://xero.test/x failed: connect: Connection refused");
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  try {
+    (void)FetchXero(*source, {}, got);
+    FAIL();
+  } catch (const FetchError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "xero: GET https://xero.test/x failed: connect: Connection refused");
+  }
+}
+
+TEST(XeroSource, RejectsUnusableSettings) {
+  ScriptedTransport::Log log;
+  const auto make = [&](XeroSettings settings) {
+    return MakeXeroSource(std::move(settings), std::make_unique<ScriptedTransport>(log));
+  };
+  XeroSettings settings = Xero(0);
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(1001);
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(10);
+  settings.base_url = "api.xero.com";
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(10);
+  settings.access_token.clear();
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(10);
+  settings.xero_tenant_id.clear();
+  EXPECT_THROW(make(settings), std::invalid_argument);
+}
+
+// A SCIM ListResponse holding users first..last (ids "u<n>") out of total.
+HttpResponse ScimPageOf(int first, int last, int total, bool with_resources = true) {
+  std::string users;
+  for (int n = first; n <= last; ++n) {
+    if (!users.empty()) users += ",";
+    users += R"({"id":"u)" + std::to_string(n) + R"(","userName":"u)" + std::to_string(n) +
+             R"(@example.com"})";
+  }
+  std::string body = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],)";
+  body += R"("totalResults":)" + std::to_string(total) + R"(,"startIndex":)" +
+          std::to_string(first) + R"(,"itemsPerPage":)" + std::to_string(last - first + 1);
+  if (with_resources) body += R"(,"Resources":[)" + users + "]";
+  body += "}";
+  HttpResponse response = Json(std::move(body), {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}});
+  response.headers[0].second = "application/scim+json";
+  return response;
+}
+
+ScimSettings Scim(int page_size) {
+  ScimSettings settings;
+  settings.base_url = "https://portal.test/scim/v2";
+  settings.token = "scim-token";
+  settings.page_size = page_size;
+  return settings;
+}
+
+TEST(ScimSource, PagesByStartIndexUntilTotalResults) {
+  ScriptedTransport::Log log;
+  log.responses = {ScimPageOf(1, 3, 7), ScimPageOf(4, 6, 7), ScimPageOf(7, 7, 7)};
+  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  const FetchSummary summary = FetchScim(*source, {}, got);
+
+  EXPECT_EQ(got.remote_ids, (std::vector<std::string>{"u1", "u2", "u3", "u4", "u5", "u6", "u7"}));
+  EXPECT_EQ(summary.pages, 3);
+  EXPECT_EQ(summary.records, 7);
+  EXPECT_EQ(summary.source_clock, 1717976411000) << "the first response's Date header";
+  ASSERT_EQ(log.requests.size(), 3u);
+  const char* const starts[] = {"1", "4", "7"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(log.requests[i].url, std::string("https://portal.test/scim/v2/Users?startIndex=") +
+                                       starts[i] + "&count=3");
+    EXPECT_EQ(HeaderOf(log.requests[i], "Authorization"), "Bearer scim-token");
+    EXPECT_EQ(HeaderOf(log.requests[i], "Accept"), "application/scim+json, application/json");
+  }
+}
+
+TEST(ScimSource, ToleratesShortPages) {
+  ScriptedTransport::Log log;
+  log.responses = {ScimPageOf(1, 2, 5), ScimPageOf(3, 4, 5), ScimPageOf(5, 5, 5)};
+  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  (void)FetchScim(*source, {}, got);
+  EXPECT_EQ(got.remote_ids.size(), 5u);
+  ASSERT_EQ(log.requests.size(), 3u);
+  EXPECT_EQ(log.requests[1].url, "https://portal.test/scim/v2/Users?startIndex=3&count=3");
+  EXPECT_EQ(log.requests[2].url, "https://portal.test/scim/v2/Users?startIndex=5&count=3");
+}
+
+TEST(ScimSource, StopsOnAnEmptyPageEvenWithoutResources) {
+  ScriptedTransport::Log log;
+  log.responses = {ScimPageOf(1, 2, 9), ScimPageOf(3, 2, 9, false)};
+  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  EXPECT_EQ(FetchScim(*source, {}, got).pages, 2);
+  EXPECT_EQ(got.remote_ids.size(), 2u);
+}
+
+TEST(ScimSource, EmptyDirectory) {
+  ScriptedTransport::Log log;
+  log.responses = {ScimPageOf(1, 0, 0, false)};
+  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  const FetchSummary summary = FetchScim(*source, {}, got);
+  EXPECT_EQ(summary.records, 0);
+  EXPECT_EQ(log.requests.size(), 1u);
+}
+
+TEST(ScimSource, IncrementalSendsTheFilter) {
+  ScriptedTransport::Log log;
+  log.responses = {ScimPageOf(1, 1, 1)};
+  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  (void)FetchScim(*source, FetchRequest{1717976411000}, got);
+  ASSERT_EQ(log.requests.size(), 1u);
+  EXPECT_EQ(log.requests[0].url,
+            "https://portal.test/scim/v2/Users?startIndex=1&count=50&filter=meta.lastModified"
+            "%20gt%20%222024-06-09T23:40:11Z%22");
+}
+
+TEST(ScimSource, ErrorStatusNamesConnectorUrlStatusAndDetail) {
+  ScriptedTransport::Log log;
+  log.responses = {
+      HttpResponse{401,
+                   "Unauthorized",
+                   {{"Content-Type", "application/scim+json"}},
+                   R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401",
+          "detail":"bearer token rejected"})"}};
+  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log));
+  Collected got;
+  try {
+    (void)FetchScim(*source, {}, got);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 401);
+    EXPECT_EQ(std::string(error.what()),
+              "scim: GET https://portal.test/scim/v2/Users?startIndex=1&count=50 returned 401 "
+              "Unauthorized: bearer token rejected");
+  }
+}
+
+TEST(ScimSource, RejectsUnusableSettings) {
+  ScriptedTransport::Log log;
+  ScimSettings settings = Scim(0);
+  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log)),
+               std::invalid_argument);
+  settings = Scim(10);
+  settings.token.clear();
+  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log)),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace concord::connectors
