@@ -19,14 +19,15 @@ namespace concord::test_support {
 // servers answer). Stopped (SIGTERM, then SIGKILL) when destroyed.
 class FakeServers {
  public:
-  // Starts `concord-fake --data <data_file> <extra_args...>` and waits for its ready line.
+  // Starts `concord-fake --data <data_file> <extra_args...>` and waits for its ready line
+  // (a generated tenant of 1,000,000 persons takes about 20 s to come up).
   // Throws ChildProcessError (with the fake's stderr) if it does not come up within
   // `start_timeout`.
   explicit FakeServers(const std::string& data_file, std::vector<std::string> extra_args = {},
-                       std::chrono::milliseconds start_timeout = std::chrono::seconds(30));
+                       std::chrono::milliseconds start_timeout = std::chrono::seconds(60));
   // Same, with any command line (e.g. {"--generate", "1000", "--seed", "7"}).
   static FakeServers WithArgs(std::vector<std::string> args,
-                              std::chrono::milliseconds start_timeout = std::chrono::seconds(30));
+                              std::chrono::milliseconds start_timeout = std::chrono::seconds(60));
   ~FakeServers();
   FakeServers(FakeServers&&) noexcept = default;
   FakeServers& operator=(FakeServers&&) noexcept = default;

@@ -1,10 +1,12 @@
 #include "generator.hpp"
 
 #include <array>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -316,39 +318,45 @@ class AccountWalk {
   std::deque<Person> recent_;
 };
 
-json::array AddressesFor(Rng& rng) {
+json::array AddressesFor(Rng& rng, const json::storage_ptr& sp) {
   constexpr std::array<std::string_view, 6> kStreets = {"Quay St", "Queen St",   "Lambton Quay",
                                                         "Cuba St", "Colombo St", "George St"};
   constexpr std::array<std::string_view, 5> kCities = {"Auckland", "Wellington", "Christchurch",
                                                        "Dunedin", "Tauranga"};
-  json::object street{
-      {"AddressType", "STREET"},
-      {"AddressLine1", std::to_string(1 + rng.Below(300)) + " " + std::string(rng.Pick(kStreets))},
-      {"City", rng.Pick(kCities)},
-      {"Region", ""},
-      {"PostalCode", std::to_string(1000 + rng.Below(9000))},
-      {"Country", "New Zealand"},
-      {"AttentionTo", ""}};
-  json::object pobox{
-      {"AddressType", "POBOX"}, {"City", ""}, {"Region", ""}, {"PostalCode", ""}, {"Country", ""}};
-  return json::array{std::move(street), std::move(pobox)};
+  json::object street(
+      {{"AddressType", "STREET"},
+       {"AddressLine1", std::to_string(1 + rng.Below(300)) + " " + std::string(rng.Pick(kStreets))},
+       {"City", rng.Pick(kCities)},
+       {"Region", ""},
+       {"PostalCode", std::to_string(1000 + rng.Below(9000))},
+       {"Country", "New Zealand"},
+       {"AttentionTo", ""}},
+      sp);
+  json::object pobox(
+      {{"AddressType", "POBOX"}, {"City", ""}, {"Region", ""}, {"PostalCode", ""}, {"Country", ""}},
+      sp);
+  json::array addresses(sp);
+  addresses.push_back(std::move(street));
+  addresses.push_back(std::move(pobox));
+  return addresses;
 }
 
-json::array PhonesFor(Rng& rng) {
-  json::array phones;
+json::array PhonesFor(Rng& rng, const json::storage_ptr& sp) {
+  json::array phones(sp);
   for (const std::string_view type : {"DEFAULT", "DDI", "FAX", "MOBILE"}) {
     const bool filled = type == "DEFAULT";
     phones.push_back(
-        json::object{{"PhoneType", type},
-                     {"PhoneNumber", filled ? "555-0" + std::to_string(100 + rng.Below(900)) : ""},
-                     {"PhoneAreaCode", filled ? "09" : ""},
-                     {"PhoneCountryCode", filled ? "64" : ""}});
+        json::object({{"PhoneType", type},
+                      {"PhoneNumber", filled ? "555-0" + std::to_string(100 + rng.Below(900)) : ""},
+                      {"PhoneAreaCode", filled ? "09" : ""},
+                      {"PhoneCountryCode", filled ? "64" : ""}},
+                     sp));
   }
   return phones;
 }
 
 json::object ContactFor(const GeneratorSettings& settings, const Account& account,
-                        std::unordered_set<std::string>& names) {
+                        std::unordered_set<std::string>& names, const json::storage_ptr& sp) {
   Rng rng = StreamFor(settings.seed ^ 0xC0FFEE, kContactStream, account.index);
   const Person& main = account.persons.front();
   const std::string account_number = "AC-" + std::to_string(100000 + account.index);
@@ -360,7 +368,7 @@ json::object ContactFor(const GeneratorSettings& settings, const Account& accoun
   }
   if (!names.insert(name).second) name += " (" + account_number + ")";
 
-  json::object c;
+  json::object c(sp);
   c["ContactID"] = Uuid(rng);
   c["ContactNumber"] = "CN-" + std::to_string(100000 + account.index);
   c["AccountNumber"] = account_number;
@@ -369,51 +377,59 @@ json::object ContactFor(const GeneratorSettings& settings, const Account& accoun
   c["FirstName"] = main.first.display;
   c["LastName"] = main.last.display;
   c["EmailAddress"] = main.email;
-  json::array persons;
+  json::array persons(sp);
   for (std::size_t i = 1; i < account.persons.size(); ++i) {
     const Person& p = account.persons[i];
-    persons.push_back(json::object{{"FirstName", p.first.display},
-                                   {"LastName", p.last.display},
-                                   {"EmailAddress", p.email},
-                                   {"IncludeInEmails", i == 1}});
+    persons.push_back(json::object({{"FirstName", p.first.display},
+                                    {"LastName", p.last.display},
+                                    {"EmailAddress", p.email},
+                                    {"IncludeInEmails", i == 1}},
+                                   sp));
   }
   c["ContactPersons"] = std::move(persons);
-  c["Addresses"] = AddressesFor(rng);
-  c["Phones"] = PhonesFor(rng);
+  c["Addresses"] = AddressesFor(rng, sp);
+  c["Phones"] = PhonesFor(rng, sp);
   c["IsSupplier"] = false;
   c["IsCustomer"] = true;
   c["UpdatedDateUTC"] =
       FormatXeroDate(kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis)), true);
-  c["ContactGroups"] = json::array{};
+  c["ContactGroups"] = json::array(sp);
   c["HasAttachments"] = false;
   c["HasValidationErrors"] = false;
   return c;
 }
 
 json::object UserFor(Rng& rng, std::string_view external_id, std::string_view user_name,
-                     const Name& first, const Name& last, std::string_view email, bool active) {
+                     const Name& first, const Name& last, std::string_view email, bool active,
+                     const json::storage_ptr& sp) {
   const std::string id = Uuid(rng);
   const EpochMillis created =
       kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
   const EpochMillis modified =
       created + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
   const std::string display = std::string(first.display) + " " + std::string(last.display);
-  return json::object{
-      {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
-      {"id", id},
-      {"externalId", external_id},
-      {"userName", user_name},
-      {"name",
-       json::object{
-           {"formatted", display}, {"givenName", first.display}, {"familyName", last.display}}},
-      {"displayName", display},
-      {"active", active},
-      {"emails", json::array{json::object{{"value", email}, {"type", "work"}, {"primary", true}}}},
-      {"meta", json::object{{"resourceType", "User"},
-                            {"created", FormatIsoDateTime(created)},
-                            {"lastModified", FormatIsoDateTime(modified)},
-                            {"location", "https://portal.example/scim/v2/Users/" + id},
-                            {"version", "W/\"" + std::to_string(1 + rng.Below(9)) + "\""}}}};
+  json::array schemas({"urn:ietf:params:scim:schemas:core:2.0:User"}, sp);
+  json::array emails(sp);
+  emails.push_back(json::object({{"value", email}, {"type", "work"}, {"primary", true}}, sp));
+  return json::object(
+      {{"schemas", std::move(schemas)},
+       {"id", id},
+       {"externalId", external_id},
+       {"userName", user_name},
+       {"name",
+        json::object(
+            {{"formatted", display}, {"givenName", first.display}, {"familyName", last.display}},
+            sp)},
+       {"displayName", display},
+       {"active", active},
+       {"emails", std::move(emails)},
+       {"meta", json::object({{"resourceType", "User"},
+                              {"created", FormatIsoDateTime(created)},
+                              {"lastModified", FormatIsoDateTime(modified)},
+                              {"location", "https://portal.example/scim/v2/Users/" + id},
+                              {"version", "W/\"" + std::to_string(1 + rng.Below(9)) + "\""}},
+                             sp)}},
+      sp);
 }
 
 std::string Trimmed(std::string_view s) {
@@ -470,12 +486,30 @@ class DataFileSink : public RecordSink {
 
 }  // namespace
 
+// Scratch memory for one record: JSON values are built in it and released all at once, which
+// makes building a record nearly free of malloc/free.
+class RecordArena {
+ public:
+  json::storage_ptr Fresh() {
+    resource_.emplace(buffer_.data(), buffer_.size());
+    return json::storage_ptr(&*resource_);
+  }
+
+ private:
+  std::array<unsigned char, 16 * 1024> buffer_{};
+  std::optional<json::monotonic_resource> resource_;
+};
+
 void Generate(const GeneratorSettings& settings, RecordSink& sink) {
+  RecordArena arena;
   {
     std::unordered_set<std::string> names;
     AccountWalk walk(settings);
     Account account;
-    while (walk.Next(account)) sink.Contact(ContactFor(settings, account, names));
+    while (walk.Next(account)) {
+      // The record dies before the arena is reused.
+      sink.Contact(ContactFor(settings, account, names, arena.Fresh()));
+    }
   }
 
   // Portal users mirroring finance persons, then their twins, then portal-only users.
@@ -488,12 +522,12 @@ void Generate(const GeneratorSettings& settings, RecordSink& sink) {
       if (!p.has_portal) continue;
       const std::string user_name = Trimmed(Lower(p.portal_email));
       sink.User(UserFor(rng, "portal-" + std::to_string(++external), user_name, p.first, p.last,
-                        p.portal_email, p.portal_active));
+                        p.portal_email, p.portal_active, arena.Fresh()));
       if (p.portal_twin) {
         // A second login for the same person, made by hand: same email, other userName.
         const std::string twin_name = user_name.substr(0, user_name.find('@')) + ".2";
         sink.User(UserFor(rng, "portal-" + std::to_string(++external), twin_name, p.first, p.last,
-                          p.portal_email, true));
+                          p.portal_email, true, arena.Fresh()));
       }
     }
   }
@@ -505,7 +539,7 @@ void Generate(const GeneratorSettings& settings, RecordSink& sink) {
     const std::string email = std::string(first.ascii) + "." + std::string(last.ascii) + ".p" +
                               std::to_string(j) + "@" + std::string(rng.Pick(kPersonalDomains));
     sink.User(UserFor(rng, "portal-" + std::to_string(++external), email, first, last, email,
-                      !rng.Chance(30)));
+                      !rng.Chance(30), arena.Fresh()));
   }
 }
 
