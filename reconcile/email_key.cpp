@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 // Decisions where DESIGN.md §5 is silent (see also docs in email_key.hpp):
 // - Trimming removes Unicode White_Space and the invisible characters that copy/paste and
@@ -245,6 +246,36 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
+struct IdnaResult {
+  int rc = IDN2_OK;
+  std::string ascii;  // lower-case A-label form when rc == IDN2_OK
+};
+
+IdnaResult ToAscii(const std::string& domain) {
+  char* raw_out = nullptr;
+  IdnaResult result;
+  result.rc =
+      idn2_lookup_u8(reinterpret_cast<const uint8_t*>(domain.c_str()),
+                     reinterpret_cast<uint8_t**>(&raw_out), IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+  std::unique_ptr<char, FreeDeleter> out(raw_out);
+  if (result.rc == IDN2_OK && !out) result.rc = IDN2_MALLOC;
+  if (result.rc == IDN2_OK) {
+    result.ascii = out.get();
+    AsciiLower(result.ascii);
+  }
+  return result;
+}
+
+// A tenant has few distinct domains but many addresses, and libidn2 costs microseconds per
+// call: remember recent answers. Per thread, so no locking; bounded, so no growth.
+const IdnaResult& ToAsciiCached(const std::string& domain) {
+  constexpr std::size_t kMaxEntries = 4096;
+  thread_local std::unordered_map<std::string, IdnaResult> cache;
+  if (auto it = cache.find(domain); it != cache.end()) return it->second;
+  if (cache.size() >= kMaxEntries) cache.clear();
+  return cache.emplace(domain, ToAscii(domain)).first->second;
+}
+
 // Why a domain label is unusable, or nullopt.
 std::optional<std::string> LabelError(std::string_view label) {
   if (label.empty()) return "domain has an empty label";
@@ -266,17 +297,12 @@ std::optional<std::string> CanonicalDomain(std::string_view domain, std::string&
   if (IsAscii(ascii)) AsciiLower(ascii);
   // Pure LDH input without A-labels only needs lower-casing: skip libidn2 (the hot path).
   if (!IsAscii(ascii) || ascii.find("xn--") != std::string::npos) {
-    char* raw_out = nullptr;
-    int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(ascii.c_str()),
-                            reinterpret_cast<uint8_t**>(&raw_out),
-                            IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
-    std::unique_ptr<char, FreeDeleter> out(raw_out);
-    if (rc != IDN2_OK || !out) {
-      error = std::string("bad domain: ") + idn2_strerror(rc);
+    const IdnaResult& idna = ToAsciiCached(ascii);
+    if (idna.rc != IDN2_OK) {
+      error = std::string("bad domain: ") + idn2_strerror(idna.rc);
       return std::nullopt;
     }
-    ascii = out.get();
-    AsciiLower(ascii);
+    ascii = idna.ascii;
   }
   // One trailing dot (the DNS root) is allowed; after UTS #46 so "。" counts as a dot too.
   if (!ascii.empty() && ascii.back() == '.') ascii.pop_back();

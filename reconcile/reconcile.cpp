@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -75,6 +77,14 @@ enum class Placement {
   kFounded,      // founded a new person
 };
 
+// What this plan does to a record's link.
+enum class LinkChange {
+  kNone,    // the stored link is right as it is
+  kNew,     // the record had no link
+  kMoved,   // the link now names another person
+  kStatus,  // same person, the source reports another status
+};
+
 // Why a person is merged away in this plan.
 enum class MergeCause {
   kFinanceDuplicates,  // rule 2: finance records of two persons share a key or an anchor
@@ -87,6 +97,7 @@ struct Record {
   RecordKey id;
   std::string_view raw_email;
   EmailKey key;
+  int key_id = kNone;  // the key interned (valid keys only): cheap joins by key
   bool active = true;
   LinkStatus link_status = LinkStatus::kActive;
   Millis updated_at = 0;
@@ -94,6 +105,7 @@ struct Record {
   int anchor = kNone;  // the live person its link names, before this plan
   int person = kNone;  // its person after this plan
   Placement placement = Placement::kAnchored;
+  LinkChange change = LinkChange::kNone;
 };
 
 // One person as this plan leaves it.
@@ -111,21 +123,14 @@ struct WorkPerson {
   int first_moved = kNone;  // smallest portal user that rule 5 moved away from it
   int member_begin = 0;     // its records: members_[member_begin, member_end)
   int member_end = 0;
+  bool has_events = false;  // something about it goes into the plan
 };
 
-struct PendingEvent {
-  int phase = 0;  // order of events within one person
-  RecordKey subject;
-  Event event;
+// A link whose record is not in the state but whose person was merged away.
+struct OrphanMove {
+  int person = kNone;  // the live person it now names
+  int link = kNone;    // in State::links
 };
-
-// Event phases: a person's story in the order it happened.
-constexpr int kPhaseCreated = 0;
-constexpr int kPhaseMerged = 1;
-constexpr int kPhaseLinked = 2;
-constexpr int kPhaseUpdated = 3;
-constexpr int kPhaseLinkStatus = 4;
-constexpr int kPhaseStatus = 5;
 
 class UnionFind {
  public:
@@ -177,18 +182,9 @@ SubjectRef ToSubject(const RecordKey& k) {
   return SubjectRef{k.side, std::string(k.source), std::string(k.remote_id)};
 }
 
-// One candidate value for a person field, with what survivorship ranks it by.
-struct Candidate {
-  Side side = Side::kFinance;
-  bool active = true;
-  Millis updated_at = 0;
-  RecordKey id;
-  std::string value;
-};
-
 // Survivorship order (DESIGN.md §5): finance over portal, active over archived/deleted, the
 // most recently updated, then the smaller (source, remote id) so page order never matters.
-bool Outranks(const Candidate& a, const Candidate& b) {
+bool Outranks(const Record& a, const Record& b) {
   if (a.side != b.side) return a.side == Side::kFinance;
   if (a.active != b.active) return a.active;
   if (a.updated_at != b.updated_at) return a.updated_at > b.updated_at;
@@ -214,7 +210,6 @@ class Planner {
     EmitLinks(plan);
     EmitPersons(plan);
     EmitReviewItems(plan);
-    FinishEvents(plan);
     return plan;
   }
 
@@ -276,6 +271,20 @@ class Planner {
       AddRecord(Side::kPortal, i, u.source, u.remote_id, u.email, u.active,
                 u.active ? LinkStatus::kActive : LinkStatus::kArchived, u.updated_at);
     }
+    InternKeys();
+  }
+
+  // Numbers the distinct valid keys, so later steps join by index instead of hashing text.
+  // Runs once records_ is complete: the views point into its elements.
+  void InternKeys() {
+    std::unordered_map<std::string_view, int> ids;
+    ids.reserve(records_.size());
+    for (Record& r : records_) {
+      if (!r.key.valid()) continue;
+      r.key_id = ids.try_emplace(r.key.key, static_cast<int>(ids.size())).first->second;
+    }
+    finance_person_by_key_.assign(ids.size(), kNone);
+    active_users_by_key_.assign(ids.size(), 0);
   }
 
   void AddRecord(Side side, std::size_t index, std::string_view source, std::string_view remote_id,
@@ -317,35 +326,48 @@ class Planner {
 
   void GroupFinance() {
     UnionFind groups(finance_count_);
-    std::unordered_map<std::string_view, std::uint32_t> by_key;
+    std::vector<int> first_with_key(finance_person_by_key_.size(), kNone);
     std::unordered_map<int, std::uint32_t> by_anchor;
-    by_key.reserve(finance_count_);
     for (std::uint32_t i = 0; i < finance_count_; ++i) {
       const Record& r = records_[i];
-      if (r.key.valid()) {
-        auto [it, inserted] = by_key.try_emplace(r.key.key, i);
-        if (!inserted) groups.Unite(it->second, i);
+      if (r.key_id != kNone) {
+        int& first = first_with_key[static_cast<std::size_t>(r.key_id)];
+        if (first == kNone) {
+          first = static_cast<int>(i);
+        } else {
+          groups.Unite(static_cast<std::uint32_t>(first), i);
+        }
       }
       if (r.anchor != kNone) {
         auto [it, inserted] = by_anchor.try_emplace(r.anchor, i);
         if (!inserted) groups.Unite(it->second, i);
       }
     }
-    // Members of each group, in record order; roots are the smallest index of their group.
+    // Members of each group as one slice of `order` (counting sort by group), so a million
+    // groups cost no million small vectors.
     std::vector<int> group_of(finance_count_, kNone);
-    std::vector<std::vector<std::uint32_t>> members;
+    std::vector<std::uint32_t> offset(1, 0);
     for (std::uint32_t i = 0; i < finance_count_; ++i) {
       std::uint32_t root = groups.Find(i);
       if (group_of[root] == kNone) {
-        group_of[root] = static_cast<int>(members.size());
-        members.emplace_back();
+        group_of[root] = static_cast<int>(offset.size()) - 1;
+        offset.push_back(0);
       }
-      members[static_cast<std::size_t>(group_of[root])].push_back(i);
+      ++offset[static_cast<std::size_t>(group_of[root]) + 1];
     }
-    for (const auto& group : members) PlaceFinanceGroup(group);
+    std::partial_sum(offset.begin(), offset.end(), offset.begin());
+    std::vector<std::uint32_t> order(finance_count_);
+    std::vector<std::uint32_t> next(offset.begin(), offset.end() - 1);
+    for (std::uint32_t i = 0; i < finance_count_; ++i) {
+      order[next[static_cast<std::size_t>(group_of[groups.Find(i)])]++] = i;
+    }
+    for (std::size_t g = 0; g + 1 < offset.size(); ++g) {
+      PlaceFinanceGroup(
+          std::span<const std::uint32_t>(order).subspan(offset[g], offset[g + 1] - offset[g]));
+    }
   }
 
-  void PlaceFinanceGroup(const std::vector<std::uint32_t>& group) {
+  void PlaceFinanceGroup(std::span<const std::uint32_t> group) {
     std::vector<int> anchors;
     for (std::uint32_t i : group) {
       if (records_[i].anchor != kNone) anchors.push_back(records_[i].anchor);
@@ -382,13 +404,13 @@ class Planner {
         r.placement = At(person).founder == static_cast<int>(i) ? Placement::kFounded
                                                                 : Placement::kJoinedByKey;
       }
-      if (r.key.valid()) finance_person_by_key_.try_emplace(r.key.key, person);
+      if (r.key_id != kNone) finance_person_by_key_[static_cast<std::size_t>(r.key_id)] = person;
     }
   }
 
   // The key that ties `loser`'s records to the rest of the group: the smallest key one of
   // its records shares with a record anchored elsewhere (or not at all). Empty if none.
-  std::string BridgeKey(const std::vector<std::uint32_t>& group, int loser) const {
+  std::string BridgeKey(std::span<const std::uint32_t> group, int loser) const {
     std::unordered_set<std::string_view> outside;
     for (std::uint32_t i : group) {
       if (records_[i].anchor != loser && records_[i].key.valid()) {
@@ -428,14 +450,14 @@ class Planner {
   void PlacePortalUsers() {
     for (std::size_t i = finance_count_; i < records_.size(); ++i) {
       const Record& r = records_[i];
-      if (r.key.valid() && r.active) ++active_users_by_key_[r.key.key];
+      if (r.key_id != kNone && r.active) ++active_users_by_key_[static_cast<std::size_t>(r.key_id)];
     }
     for (std::size_t i = finance_count_; i < records_.size(); ++i) PlacePortalUser(i);
   }
 
-  bool Contested(std::string_view key) const {
-    auto it = active_users_by_key_.find(key);
-    return it != active_users_by_key_.end() && it->second >= 2;
+  // Rule 3: two or more active portal users share the key.
+  bool Contested(int key_id) const {
+    return key_id != kNone && active_users_by_key_[static_cast<std::size_t>(key_id)] >= 2;
   }
 
   void PlacePortalUser(std::size_t i) {
@@ -449,9 +471,10 @@ class Planner {
       return;
     }
     // Rules 3 and 4: an uncontested key joins the finance person with that key.
-    if (r.key.valid() && !Contested(r.key.key)) {
-      if (auto it = finance_person_by_key_.find(r.key.key); it != finance_person_by_key_.end()) {
-        Place(r, it->second, Placement::kJoinedByKey);
+    if (r.key_id != kNone && !Contested(r.key_id)) {
+      if (int finance = finance_person_by_key_[static_cast<std::size_t>(r.key_id)];
+          finance != kNone) {
+        Place(r, finance, Placement::kJoinedByKey);
         if (anchor != kNone) NoteMovedAway(anchor, static_cast<int>(i));
         return;
       }
@@ -504,8 +527,13 @@ class Planner {
     for (std::size_t p = 0; p < persons_.size(); ++p) {
       persons_[p].member_begin = count[p];
       persons_[p].member_end = count[p + 1];
+      // Record order is input order; sort so events never depend on it.
+      std::sort(members_.begin() + count[p], members_.begin() + count[p + 1],
+                [&](int a, int b) { return Rec(a).id < Rec(b).id; });
     }
   }
+
+  const Record& Rec(int index) const { return records_[static_cast<std::size_t>(index)]; }
 
   // Ids of created persons derive from the founding record; they are assigned in founder
   // order, so even the (astronomically unlikely) collision counter is order-independent.
@@ -516,16 +544,14 @@ class Planner {
     }
     std::sort(created.begin(), created.end(),
               [&](int a, int b) { return FounderOf(a).id < FounderOf(b).id; });
-    std::unordered_set<std::string> taken_new;
+    std::unordered_set<std::string_view> taken_new;  // views into persons_, complete by now
+    taken_new.reserve(created.size());
     for (int p : created) {
       const RecordKey& f = FounderOf(p).id;
+      std::string& id = At(p).after.id;
       for (int attempt = 0;; ++attempt) {
-        std::string id =
-            detail::DerivePersonId(settings_.tenant_id, f.side, f.source, f.remote_id, attempt);
-        if (person_index_.count(id) == 0 && taken_new.insert(id).second) {
-          At(p).after.id = std::move(id);
-          break;
-        }
+        id = detail::DerivePersonId(settings_.tenant_id, f.side, f.source, f.remote_id, attempt);
+        if (person_index_.count(id) == 0 && taken_new.insert(id).second) break;
       }
     }
   }
@@ -561,61 +587,64 @@ class Planner {
     }
   }
 
+  // Survivorship, field by field: the best-ranked record with a non-empty value wins.
   void ComputeFields(WorkPerson& w) {
-    std::vector<Candidate> email, given, family, display;
+    const Record* email = nullptr;
+    const Record* given = nullptr;
+    const Record* family = nullptr;
+    const Record* display = nullptr;
     bool active = w.orphan_active;
     bool finance = w.orphan_finance;
+    auto consider = [](const Record*& best, const Record& r, bool has_value) {
+      if (has_value && (best == nullptr || Outranks(r, *best))) best = &r;
+    };
     for (int m = w.member_begin; m < w.member_end; ++m) {
       const Record& r = records_[static_cast<std::size_t>(members_[static_cast<std::size_t>(m)])];
       active = active || r.link_status == LinkStatus::kActive;
       finance = finance || r.side == Side::kFinance;
-      Candidate c{r.side, r.active, r.updated_at, r.id, {}};
-      if (r.key.valid()) email.push_back(WithValue(c, r.key.key));
-      if (r.side == Side::kFinance) {
-        const FinancePerson& f = state_.finance[r.index];
-        given.push_back(WithValue(c, TrimAscii(f.given_name)));
-        family.push_back(WithValue(c, TrimAscii(f.family_name)));
-        display.push_back(WithValue(c, JoinName(f.given_name, f.family_name)));
-      } else {
-        const PortalUser& u = state_.portal[r.index];
-        given.push_back(WithValue(c, TrimAscii(u.given_name)));
-        family.push_back(WithValue(c, TrimAscii(u.family_name)));
-        std::string_view own = TrimAscii(u.display_name);
-        display.push_back(
-            WithValue(c, own.empty() ? JoinName(u.given_name, u.family_name) : std::string(own)));
-      }
+      consider(email, r, r.key.valid());
+      consider(given, r, !TrimAscii(GivenName(r)).empty());
+      consider(family, r, !TrimAscii(FamilyName(r)).empty());
+      consider(display, r, !DisplayName(r).empty());
     }
     Person& p = w.after;
-    std::string best_email = Survivor(email);
-    p.email = best_email.empty() ? std::nullopt : std::optional<std::string>(best_email);
-    p.given_name = Survivor(given);
-    p.family_name = Survivor(family);
-    p.display_name = Survivor(display);
+    p.email = email == nullptr ? std::nullopt : std::optional<std::string>(email->key.key);
+    p.given_name = given == nullptr ? std::string() : std::string(TrimAscii(GivenName(*given)));
+    p.family_name = family == nullptr ? std::string() : std::string(TrimAscii(FamilyName(*family)));
+    p.display_name = display == nullptr ? std::string() : DisplayName(*display);
     p.origin = finance ? Origin::kFinance : Origin::kPortal;
     if (p.status != PersonStatus::kErased) {
       p.status = active ? PersonStatus::kActive : PersonStatus::kInactive;
     }
   }
 
-  static Candidate WithValue(const Candidate& c, std::string_view value) {
-    Candidate out = c;
-    out.value = std::string(value);
-    return out;
+  std::string_view GivenName(const Record& r) const {
+    return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].given_name)
+                                    : std::string_view(state_.portal[r.index].given_name);
   }
 
-  // The best non-empty value, or "" when there is none.
-  static std::string Survivor(const std::vector<Candidate>& candidates) {
-    const Candidate* best = nullptr;
-    for (const Candidate& c : candidates) {
-      if (!c.value.empty() && (best == nullptr || Outranks(c, *best))) best = &c;
+  std::string_view FamilyName(const Record& r) const {
+    return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].family_name)
+                                    : std::string_view(state_.portal[r.index].family_name);
+  }
+
+  // The record's candidate display name: the portal's own (SCIM displayName) where it has
+  // one, else "given family".
+  std::string DisplayName(const Record& r) const {
+    if (r.side == Side::kPortal) {
+      std::string_view own = TrimAscii(state_.portal[r.index].display_name);
+      if (!own.empty()) return std::string(own);
     }
-    return best == nullptr ? std::string() : best->value;
+    return JoinName(GivenName(r), FamilyName(r));
   }
 
-  // ---- the plan ----------------------------------------------------------------------------
+  // ---- the plan: links ---------------------------------------------------------------------
 
   void EmitLinks(Plan& plan) {
-    for (const Record& r : records_) EmitLink(plan, r);
+    std::vector<std::pair<RecordKey, Link>> changed;
+    for (Record& r : records_) {
+      if (std::optional<Link> link = DecideLink(r)) changed.emplace_back(r.id, std::move(*link));
+    }
     // Orphan links follow their person when it was merged away (now or earlier).
     for (std::size_t i = 0; i < state_.links.size(); ++i) {
       if (link_used_[i]) continue;
@@ -624,28 +653,29 @@ class Planner {
       if (person == kNone || At(person).after.id == old.person_id) continue;
       Link link = old;
       link.person_id = At(person).after.id;
-      AddEvent(kPhaseLinked, RecordKey{old.side, old.source, old.remote_id},
-               {EventKind::kRelinked,
-                link.person_id,
-                {},
-                std::string(ToString(link.rule)),
-                "link follows its person " + old.person_id + ", merged into " + link.person_id});
-      ++plan.counts.linked;
-      plan.links.push_back(std::move(link));
+      changed.emplace_back(RecordKey{old.side, old.source, old.remote_id}, std::move(link));
+      orphan_moves_.push_back({person, static_cast<int>(i)});
+      At(person).has_events = true;
     }
-    std::sort(plan.links.begin(), plan.links.end(), [](const Link& a, const Link& b) {
-      return std::tie(a.side, a.source, a.remote_id) < std::tie(b.side, b.source, b.remote_id);
-    });
+    std::sort(changed.begin(), changed.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    plan.links.reserve(changed.size());
+    for (auto& entry : changed) plan.links.push_back(std::move(entry.second));
   }
 
-  void EmitLink(Plan& plan, const Record& r) {
+  // The record's link as this plan leaves it, or nullopt when the stored one is right.
+  std::optional<Link> DecideLink(Record& r) {
     const Link* old = r.link == kNone ? nullptr : &state_.links[static_cast<std::size_t>(r.link)];
-    const std::string& person_id = At(r.person).after.id;
+    WorkPerson& person = At(r.person);
+    if (old != nullptr && r.placement == Placement::kAnchored &&
+        old->person_id == person.after.id && old->status == r.link_status) {
+      return std::nullopt;  // the common case on a quiet run: no allocation at all
+    }
     Link link;
     link.side = r.side;
     link.source = std::string(r.id.source);
     link.remote_id = std::string(r.id.remote_id);
-    link.person_id = person_id;
+    link.person_id = person.after.id;
     link.status = r.link_status;
     if (old != nullptr && r.placement == Placement::kAnchored) {
       link.rule = old->rule;
@@ -654,29 +684,12 @@ class Planner {
       link.rule = NewLinkRule(r);
       link.evidence = Evidence(r);
     }
-    if (old != nullptr && link == *old) return;
-
-    std::string rule(ToString(link.rule));
-    if (old == nullptr) {
-      AddEvent(kPhaseLinked, r.id, {EventKind::kLinked, person_id, {}, rule, LinkReason(r)});
-      ++plan.counts.linked;
-    } else if (old->person_id != person_id) {
-      std::string reason =
-          r.placement == Placement::kAnchored
-              ? "link follows its person " + old->person_id + ", merged into " + person_id
-              : LinkReason(r) + " (was on person " + old->person_id + ")";
-      AddEvent(kPhaseLinked, r.id, {EventKind::kRelinked, person_id, {}, rule, reason});
-      ++plan.counts.linked;
-    } else {
-      AddEvent(kPhaseLinkStatus, r.id,
-               {EventKind::kUpdated,
-                person_id,
-                {},
-                rule,
-                "link status " + std::string(ToString(old->status)) + " -> " +
-                    std::string(ToString(link.status)) + " as the source reports"});
-    }
-    plan.links.push_back(std::move(link));
+    if (old != nullptr && link == *old) return std::nullopt;
+    r.change = old == nullptr                     ? LinkChange::kNew
+               : old->person_id != link.person_id ? LinkChange::kMoved
+                                                  : LinkChange::kStatus;
+    person.has_events = true;
+    return link;
   }
 
   LinkRule NewLinkRule(const Record& r) const {
@@ -695,10 +708,105 @@ class Planner {
     }
     std::string out = "email_key=" + r.key.key;
     if (r.side == Side::kPortal && r.placement == Placement::kFounded) {
-      out += Contested(r.key.key) ? "; shared by several active portal users"
-                                  : "; no finance person has this key";
+      out += Contested(r.key_id) ? "; shared by several active portal users"
+                                 : "; no finance person has this key";
     }
     return out;
+  }
+
+  // ---- the plan: persons, merges, events ---------------------------------------------------
+
+  void EmitPersons(Plan& plan) {
+    std::vector<int> order;
+    for (std::size_t p = 0; p < persons_.size(); ++p) {
+      WorkPerson& w = persons_[p];
+      if (w.before == nullptr || !(w.after == *w.before)) w.has_events = true;
+      if (w.has_events) order.push_back(static_cast<int>(p));
+    }
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return At(a).after.id < At(b).after.id; });
+
+    EmitMerges(plan);
+    std::sort(orphan_moves_.begin(), orphan_moves_.end(), [&](const auto& a, const auto& b) {
+      return std::tie(At(a.person).after.id, state_.links[a.link].remote_id) <
+             std::tie(At(b.person).after.id, state_.links[b.link].remote_id);
+    });
+    auto orphan = orphan_moves_.begin();
+    auto merge = merges_by_survivor_.begin();
+    for (int p : order) {
+      WorkPerson& w = At(p);
+      if (w.before == nullptr) {
+        EmitCreated(plan, w);
+      } else if (!(w.after == *w.before) && w.merged_into == kNone) {
+        ++plan.counts.updated;
+      }
+      for (; merge != merges_by_survivor_.end() && merge->first == p; ++merge) {
+        plan.events.push_back(std::move(merge->second));
+      }
+      ForEachMember(w, [&](const Record& r) {
+        if (r.change == LinkChange::kNew || r.change == LinkChange::kMoved) {
+          EmitLinked(plan, r);
+        }
+      });
+      for (; orphan != orphan_moves_.end() && orphan->person == p; ++orphan) {
+        const Link& old = state_.links[static_cast<std::size_t>(orphan->link)];
+        plan.events.push_back(
+            {EventKind::kRelinked,
+             w.after.id,
+             {SubjectRef{old.side, old.source, old.remote_id}},
+             std::string(ToString(old.rule)),
+             "link follows its person " + old.person_id + ", merged into " + w.after.id});
+        ++plan.counts.linked;
+      }
+      if (w.before != nullptr) EmitFieldChanges(plan, w);
+      ForEachMember(w, [&](const Record& r) {
+        if (r.change == LinkChange::kStatus) EmitLinkStatus(plan, r);
+      });
+      if (w.before != nullptr) EmitStatusChange(plan, w);
+      if (w.before == nullptr || !(w.after == *w.before)) plan.persons.push_back(w.after);
+    }
+  }
+
+  template <typename Fn>
+  void ForEachMember(const WorkPerson& w, Fn fn) const {
+    for (int m = w.member_begin; m < w.member_end; ++m) {
+      fn(records_[static_cast<std::size_t>(members_[static_cast<std::size_t>(m)])]);
+    }
+  }
+
+  void EmitCreated(Plan& plan, const WorkPerson& w) {
+    const Record& f = records_[static_cast<std::size_t>(w.founder)];
+    std::string reason = w.after.origin == Origin::kFinance
+                             ? "new person for finance record " + SubjectText(f.id)
+                             : "new portal-origin person for portal user " + SubjectText(f.id);
+    reason += f.key.valid() ? " with email key " + f.key.key : " without a usable email";
+    plan.events.push_back({EventKind::kCreated,
+                           w.after.id,
+                           {ToSubject(f.id)},
+                           std::string(ToString(NewLinkRule(f))),
+                           std::move(reason)});
+    ++plan.counts.created;
+  }
+
+  void EmitLinked(Plan& plan, const Record& r) {
+    const Link* old = r.link == kNone ? nullptr : &state_.links[static_cast<std::size_t>(r.link)];
+    const std::string& person = At(r.person).after.id;
+    LinkRule rule =
+        old != nullptr && r.placement == Placement::kAnchored ? old->rule : NewLinkRule(r);
+    std::string reason;
+    if (old == nullptr) {
+      reason = LinkReason(r);
+    } else if (r.placement == Placement::kAnchored) {
+      reason = "link follows its person " + old->person_id + ", merged into " + person;
+    } else {
+      reason = LinkReason(r) + " (was on person " + old->person_id + ")";
+    }
+    plan.events.push_back({old == nullptr ? EventKind::kLinked : EventKind::kRelinked,
+                           person,
+                           {ToSubject(r.id)},
+                           std::string(ToString(rule)),
+                           std::move(reason)});
+    ++plan.counts.linked;
   }
 
   std::string LinkReason(const Record& r) const {
@@ -715,7 +823,7 @@ class Planner {
     }
     if (r.placement == Placement::kFounded) {
       if (!r.key.valid()) return "portal user without a usable email founded person " + person;
-      if (Contested(r.key.key)) {
+      if (Contested(r.key_id)) {
         return "portal user founded person " + person + ": email key " + r.key.key +
                " is shared by several active portal users (no link by email)";
       }
@@ -725,43 +833,17 @@ class Planner {
     return "portal user stays with person " + person;
   }
 
-  void EmitPersons(Plan& plan) {
-    for (std::size_t p = 0; p < persons_.size(); ++p) {
-      WorkPerson& w = persons_[p];
-      if (w.before == nullptr) {
-        EmitCreated(plan, w);
-      } else if (!(w.after == *w.before)) {
-        EmitChanged(plan, w);
-      } else {
-        continue;
-      }
-      plan.persons.push_back(w.after);
-    }
-    // The losers' links as they were, for the snapshots: one pass over all links.
-    std::unordered_map<std::string_view, std::vector<const Link*>> loser_links;
-    for (int loser : losers_) loser_links.try_emplace(At(loser).after.id);
-    for (const Link& l : state_.links) {
-      if (auto it = loser_links.find(l.person_id); it != loser_links.end()) {
-        it->second.push_back(&l);
-      }
-    }
-    for (int loser : losers_) EmitMerge(plan, At(loser), loser_links[At(loser).after.id]);
-    std::sort(plan.persons.begin(), plan.persons.end(),
-              [](const Person& a, const Person& b) { return a.id < b.id; });
+  void EmitLinkStatus(Plan& plan, const Record& r) {
+    const Link& old = state_.links[static_cast<std::size_t>(r.link)];
+    plan.events.push_back({EventKind::kUpdated,
+                           At(r.person).after.id,
+                           {ToSubject(r.id)},
+                           std::string(ToString(old.rule)),
+                           "link status " + std::string(ToString(old.status)) + " -> " +
+                               std::string(ToString(r.link_status)) + " as the source reports"});
   }
 
-  void EmitCreated(Plan& plan, const WorkPerson& w) {
-    const Record& f = records_[static_cast<std::size_t>(w.founder)];
-    std::string reason = w.after.origin == Origin::kFinance
-                             ? "new person for finance record " + SubjectText(f.id)
-                             : "new portal-origin person for portal user " + SubjectText(f.id);
-    reason += f.key.valid() ? " with email key " + f.key.key : " without a usable email";
-    AddEvent(kPhaseCreated, f.id,
-             {EventKind::kCreated, w.after.id, {}, std::string(ToString(NewLinkRule(f))), reason});
-    ++plan.counts.created;
-  }
-
-  void EmitChanged(Plan& plan, const WorkPerson& w) {
+  void EmitFieldChanges(Plan& plan, const WorkPerson& w) {
     const Person& a = w.after;
     const Person& b = *w.before;
     std::string fields;
@@ -775,47 +857,73 @@ class Planner {
     note(a.family_name != b.family_name, "family_name");
     note(a.display_name != b.display_name, "display_name");
     note(a.origin != b.origin, "origin");
-    if (!fields.empty()) {
-      AddEvent(kPhaseUpdated, {},
-               {EventKind::kUpdated, a.id, {}, "", "fields changed by survivorship: " + fields});
-    }
-    if (a.status != b.status) {
-      bool now_active = a.status == PersonStatus::kActive;
-      AddEvent(kPhaseStatus, {},
-               {now_active ? EventKind::kReactivated : EventKind::kDeactivated,
-                a.id,
-                {},
-                "",
-                now_active ? "a linked source record is active again"
-                           : "no linked source record is active any more"});
-      if (!now_active) ++plan.counts.deactivated;
-    }
-    if (w.merged_into == kNone) ++plan.counts.updated;
+    if (fields.empty()) return;
+    plan.events.push_back({EventKind::kUpdated, a.id, SubjectsOf(w), "",
+                           "fields changed by survivorship: " + fields});
   }
 
-  void EmitMerge(Plan& plan, const WorkPerson& loser, const std::vector<const Link*>& links) {
-    const Person& survivor = At(loser.merged_into).after;
-    std::string reason;
-    if (loser.merge_cause == MergeCause::kFinanceDuplicates) {
-      reason = "finance records of person " + loser.after.id + " and person " + survivor.id +
-               (loser.merge_key.empty() ? std::string(" belong together")
-                                        : " share exact email key " + loser.merge_key) +
-               "; the person created first survives";
-    } else {
-      reason = "portal-origin person " + loser.after.id + " merged into finance person " +
-               survivor.id + ": its portal user joined by exact email key " + loser.merge_key +
-               " (finance wins)";
-    }
-    std::vector<SubjectRef> subjects;
-    for (const Link* l : links) subjects.push_back({l->side, l->source, l->remote_id});
-    std::sort(subjects.begin(), subjects.end());
-    plan.merges.push_back(
-        {loser.after.id, survivor.id, reason, detail::MergeSnapshotJson(*loser.before, links)});
-    AddEvent(kPhaseMerged, {},
-             {EventKind::kMerged, survivor.id, std::move(subjects),
-              std::string(ToString(LinkRule::kEmailExact)), reason});
-    ++plan.counts.merged;
+  void EmitStatusChange(Plan& plan, const WorkPerson& w) {
+    if (w.after.status == w.before->status) return;
+    bool now_active = w.after.status == PersonStatus::kActive;
+    plan.events.push_back({now_active ? EventKind::kReactivated : EventKind::kDeactivated,
+                           w.after.id, SubjectsOf(w), "",
+                           now_active ? "a linked source record is active again"
+                                      : "no linked source record is active any more"});
+    if (!now_active) ++plan.counts.deactivated;
   }
+
+  // The records a person-level event is about: all of the person's records.
+  std::vector<SubjectRef> SubjectsOf(const WorkPerson& w) const {
+    std::vector<SubjectRef> out;
+    ForEachMember(w, [&](const Record& r) { out.push_back(ToSubject(r.id)); });
+    return out;
+  }
+
+  // Merge rows (sorted by loser id) and their events, kept per survivor for EmitPersons.
+  void EmitMerges(Plan& plan) {
+    // The losers' links as they were, for the snapshots: one pass over all links.
+    std::unordered_map<std::string_view, std::vector<const Link*>> loser_links;
+    for (int loser : losers_) loser_links.try_emplace(At(loser).after.id);
+    for (const Link& l : state_.links) {
+      if (auto it = loser_links.find(l.person_id); it != loser_links.end()) {
+        it->second.push_back(&l);
+      }
+    }
+    for (int loser : losers_) {  // sorted by id in FinishMerges
+      const WorkPerson& w = At(loser);
+      const Person& survivor = At(w.merged_into).after;
+      std::vector<const Link*>& links = loser_links[w.after.id];
+      std::sort(links.begin(), links.end(), [](const Link* a, const Link* b) {
+        return std::tie(a->side, a->source, a->remote_id) <
+               std::tie(b->side, b->source, b->remote_id);
+      });
+      std::string reason = MergeReason(w, survivor);
+      std::vector<SubjectRef> subjects;
+      for (const Link* l : links) subjects.push_back({l->side, l->source, l->remote_id});
+      plan.merges.push_back(
+          {w.after.id, survivor.id, reason, detail::MergeSnapshotJson(*w.before, links)});
+      merges_by_survivor_.emplace_back(
+          w.merged_into, Event{EventKind::kMerged, survivor.id, std::move(subjects),
+                               std::string(ToString(LinkRule::kEmailExact)), std::move(reason)});
+      ++plan.counts.merged;
+    }
+    std::stable_sort(
+        merges_by_survivor_.begin(), merges_by_survivor_.end(),
+        [&](const auto& a, const auto& b) { return At(a.first).after.id < At(b.first).after.id; });
+  }
+
+  std::string MergeReason(const WorkPerson& loser, const Person& survivor) const {
+    if (loser.merge_cause == MergeCause::kFinanceDuplicates) {
+      return "finance records of person " + loser.after.id + " and person " + survivor.id +
+             (loser.merge_key.empty() ? std::string(" belong together")
+                                      : " share exact email key " + loser.merge_key) +
+             "; the person created first survives";
+    }
+    return "portal-origin person " + loser.after.id + " merged into finance person " + survivor.id +
+           ": its portal user joined by exact email key " + loser.merge_key + " (finance wins)";
+  }
+
+  // ---- the plan: review items --------------------------------------------------------------
 
   void EmitReviewItems(Plan& plan) {
     std::unordered_map<std::string_view, std::vector<int>> duplicates;
@@ -824,7 +932,7 @@ class Planner {
       if (r.key.status == EmailKey::Status::kInvalid) {
         plan.review_items.push_back(InvalidEmailItem(r));
       } else if (r.side == Side::kPortal && r.key.valid() && r.active) {
-        if (Contested(r.key.key)) duplicates[r.key.key].push_back(static_cast<int>(i));
+        if (Contested(r.key_id)) duplicates[r.key.key].push_back(static_cast<int>(i));
         const std::optional<std::string>& email = At(r.person).after.email;
         if (email != r.key.key) plan.review_items.push_back(EmailDriftItem(r, email));
       }
@@ -880,25 +988,6 @@ class Planner {
     return item;
   }
 
-  // ---- events ------------------------------------------------------------------------------
-
-  void AddEvent(int phase, const RecordKey& subject, Event event) {
-    if (!subject.source.empty() || !subject.remote_id.empty()) {
-      event.subjects.push_back(ToSubject(subject));
-    }
-    events_.push_back({phase, subject, std::move(event)});
-  }
-
-  // Events grouped by person (sorted by id), each person's in the order things happened.
-  void FinishEvents(Plan& plan) {
-    std::sort(events_.begin(), events_.end(), [](const PendingEvent& a, const PendingEvent& b) {
-      return std::tie(a.event.person_id, a.phase, a.subject) <
-             std::tie(b.event.person_id, b.phase, b.subject);
-    });
-    plan.events.reserve(events_.size());
-    for (PendingEvent& e : events_) plan.events.push_back(std::move(e.event));
-  }
-
   WorkPerson& At(int index) { return persons_[static_cast<std::size_t>(index)]; }
   const WorkPerson& At(int index) const { return persons_[static_cast<std::size_t>(index)]; }
 
@@ -910,11 +999,12 @@ class Planner {
   std::vector<bool> link_used_;
   std::vector<Record> records_;  // finance records first, then portal users
   std::size_t finance_count_ = 0;
-  std::unordered_map<std::string_view, int> finance_person_by_key_;
-  std::unordered_map<std::string_view, int> active_users_by_key_;
+  std::vector<int> finance_person_by_key_;  // by key id: the finance person holding it
+  std::vector<int> active_users_by_key_;    // by key id: how many active portal users have it
   std::vector<int> members_;
   std::vector<int> losers_;
-  std::vector<PendingEvent> events_;
+  std::vector<OrphanMove> orphan_moves_;
+  std::vector<std::pair<int, Event>> merges_by_survivor_;
 };
 
 }  // namespace
