@@ -23,6 +23,9 @@ struct EmailKey {
 // The exact key: trim (Unicode white space too), strip "mailto:" and a "Name <addr>"
 // wrapper, split at the last '@'; domain → lower-case IDNA2008/UTS #46 A-label without a
 // trailing dot; local part → NFC, case-fold, NFC. Never throws.
+// Also: a quoted local part whose content is a dot-atom loses its quotes ("a"@x == a@x);
+// single-label domains and numeric top-level labels (IP addresses) are invalid; limits
+// (local 64, whole 254 octets) apply to the key. Thread-safe (a per-thread IDNA memo).
 EmailKey ExactEmailKey(std::string_view raw);
 
 }  // namespace concord::reconcile

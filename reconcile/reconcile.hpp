@@ -15,6 +15,21 @@ struct Settings {
 
 // Computes what must change so the canonical state agrees with the source records.
 // Applying the plan to `state` and calling Reconcile again yields an empty plan.
+//
+// Contract with the caller (the sync job and the store):
+//  - `state` is closed: every person a loaded link names is loaded (with its merged_into
+//    chain), and every source record linked to a loaded person is loaded. A link whose
+//    record is missing is kept as it is (it only counts for its person's status/origin), so
+//    a partial load cannot lose data, but survivorship only sees the records it is given.
+//  - (side, source, remote_id) is unique within `state.finance` / `state.portal`.
+//  - The plan is deterministic and independent of the order of every input vector. New
+//    person ids derive from tenant_id and the founding record (detail::DerivePersonId).
+//  - review_items is complete; the plan carries no review_opened/review_closed events and
+//    leaves counts.review_opened/review_closed at 0: the store, which knows which items
+//    are new, writes those.
+//  - Events come grouped by person id, each person's in order: created, merged, linked /
+//    relinked, updated (fields), updated (link status), deactivated / reactivated.
+// Never throws on bad data (invalid emails become review items).
 Plan Reconcile(const State& state, const Settings& settings);
 
 // Applies a plan to a state in memory, the way the store applies it to the database.

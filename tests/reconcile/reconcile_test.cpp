@@ -457,6 +457,67 @@ TEST(Status, PersonDeactivatesWhenNoLinkIsActiveAndComesBack) {
   EXPECT_EQ(CountEvents(plan, EventKind::kReactivated), 1);
 }
 
+// ---- partial and damaged states --------------------------------------------------------------
+
+TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
+  State s;
+  s.finance = {Finance("c1", "q@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "r@example.com"));
+  s = SyncOnce(s, kRun2);
+  s.finance.push_back(Finance("c3", "t@example.com"));
+  s = SyncOnce(s, kRun3);
+  const std::string oldest = PersonOf(s, Side::kFinance, "c1").id;
+  const std::string c3_person = PersonOf(s, Side::kFinance, "c3").id;
+  // A link whose record was not loaded, on the person that is about to be merged away.
+  s.links.push_back(Link{Side::kPortal, "scim", "not-loaded", c3_person, LinkRule::kManual,
+                         LinkStatus::kActive, "admin"});
+  s.finance[1].email = "q@example.com";
+  s.finance[2].email = "Q@example.com";
+  Plan plan;
+  s = SyncOnce(s, Settings{"tenant-a", 4}, &plan);
+  EXPECT_EQ(plan.merges.size(), 2u);
+  EXPECT_EQ(LivePersons(s).size(), 1u);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "not-loaded")->person_id, oldest);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "not-loaded")->rule, LinkRule::kManual);
+  EXPECT_EQ(FindPerson(s, oldest)->merged_from.size(), 2u);
+  EXPECT_TRUE(Reconcile(s, Settings{"tenant-a", 5}).Empty());
+}
+
+TEST(PartialState, LinkToAMissingPersonIsRemade) {
+  State s;
+  s.finance = {Finance("c1", "u@example.com")};
+  s.links = {Link{Side::kFinance, "xero", "c1", "gone", LinkRule::kEmailExact, LinkStatus::kActive,
+                  "email_key=u@example.com"}};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  ASSERT_EQ(s.persons.size(), 1u);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->person_id, s.persons[0].id);
+  EXPECT_EQ(CountEvents(plan, EventKind::kRelinked), 1);
+}
+
+TEST(PortalOrigin, NotMergedWhileAnotherUserStaysOnIt) {
+  State s;
+  s.portal = {Portal("u1", "v@example.com"), Portal("u2", "w@example.com")};
+  s = SyncOnce(s, kRun1);
+  const std::string p1 = PersonOf(s, Side::kPortal, "u1").id;
+  // An admin put u2 on u1's person.
+  for (Link& l : s.links) {
+    if (l.remote_id == "u2") {
+      l.person_id = p1;
+      l.rule = LinkRule::kManual;
+    }
+  }
+  s.finance = {Finance("c1", "v@example.com")};
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u2").id, p1);
+  EXPECT_FALSE(FindPerson(s, p1)->merged_into.has_value());
+  EXPECT_TRUE(plan.merges.empty());
+  EXPECT_EQ(FindPerson(s, p1)->email, "w@example.com");
+}
+
 // ---- ids, plan shape, events -----------------------------------------------------------------
 
 TEST(PersonIds, DeterministicUuidsFromTenantAndFoundingRecord) {
