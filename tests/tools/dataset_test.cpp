@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace concord::fake {
 namespace {
@@ -61,6 +65,46 @@ TEST(DatasetTest, ErrorsNameTheRecordAndField) {
 TEST(DatasetTest, EscapesEverySlash) {
   EXPECT_EQ(EscapeJsonSlashes(R"({"a":"/Date(1)/","b":"http://x/y"})"),
             R"({"a":"\/Date(1)\/","b":"http:\/\/x\/y"})");
+}
+
+std::string OneContact(char id) {
+  return R"({"xero":{"tenant_id":"t","access_token":"a","contacts":[)" +
+         Contact(std::string(1, id), "/Date(1+0000)/") + "]}}";
+}
+
+// Rewrites in place (same inode), as an editor or a careless test would.
+void Overwrite(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+TEST(DatasetSourceTest, SeesEveryRewriteEvenWithinOneTimestampTick) {
+  test_support::TempDir dir;
+  const std::string path = dir.File("data.json");
+  Overwrite(path, OneContact('a'));
+  DatasetSource source(path);
+  EXPECT_EQ(source.Current()->xero.contacts.at(0).contact_id, "a");
+  // Same size, same inode, microseconds later: only the content tells.
+  for (const char id : {'b', 'c', 'd'}) {
+    Overwrite(path, OneContact(id));
+    EXPECT_EQ(source.Current()->xero.contacts.at(0).contact_id, std::string(1, id));
+  }
+  const auto before = source.Current();
+  EXPECT_EQ(source.Current(), before);  // unchanged content: the same dataset object
+}
+
+TEST(DatasetSourceTest, KeepsTheLastGoodDataWhileTheFileIsBrokenOrMissing) {
+  test_support::TempDir dir;
+  const std::string path = dir.File("data.json");
+  test_support::WriteFile(path, OneContact('a'));
+  DatasetSource source(path);
+  test_support::WriteFile(path, "{\"xero\":");
+  EXPECT_EQ(source.Current()->xero.contacts.at(0).contact_id, "a");
+  std::remove(path.c_str());
+  EXPECT_EQ(source.Current()->xero.contacts.at(0).contact_id, "a");
+  test_support::WriteFile(path, OneContact('z'));
+  EXPECT_EQ(source.Current()->xero.contacts.at(0).contact_id, "z");
+  EXPECT_THROW(DatasetSource(dir.File("missing.json")), DatasetError);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "dataset.hpp"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <unordered_set>
 
@@ -188,25 +190,44 @@ Dataset ParseDataset(std::string_view json_text) {
   return std::move(builder).Finish();
 }
 
-Dataset LoadDatasetFile(const std::string& path) {
+namespace {
+
+std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DatasetError(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw DatasetError(path + ": read error");
+  return std::move(content).str();
+}
+
+Dataset ParseDatasetFile(const std::string& path, std::string_view content) {
   try {
-    return ParseDataset(content.view());
+    return ParseDataset(content);
   } catch (const DatasetError& e) {
     throw DatasetError(path + ": " + e.what());
   }
+}
+
+std::int64_t WallClockNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
+Dataset LoadDatasetFile(const std::string& path) {
+  return ParseDatasetFile(path, ReadWholeFile(path));
 }
 
 DatasetSource::DatasetSource(Dataset dataset)
     : current_(std::make_shared<const Dataset>(std::move(dataset))) {}
 
 DatasetSource::DatasetSource(std::string path) : path_(std::move(path)) {
-  loaded_ = Stat();
-  current_ = std::make_shared<const Dataset>(LoadDatasetFile(path_));
+  const auto identity = Stat();
+  if (!identity) throw DatasetError(path_ + ": cannot stat: " + std::strerror(errno));
+  Refresh(*identity, /*strict=*/true);
 }
 
 std::optional<DatasetSource::FileIdentity> DatasetSource::Stat() const {
@@ -217,21 +238,45 @@ std::optional<DatasetSource::FileIdentity> DatasetSource::Stat() const {
                       st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec};
 }
 
-std::shared_ptr<const Dataset> DatasetSource::Current() {
-  if (path_.empty()) return current_;
-  const auto identity = Stat();
-  // A missing file (mid-rename, say) keeps the previous dataset.
-  if (!identity || identity == loaded_ || identity == rejected_) return current_;
+bool DatasetSource::Refresh(const FileIdentity& identity, bool strict) {
+  // File timestamps are coarse (a kernel tick): a rewrite less than a tick after our read can
+  // keep every field of the identity. Once the identity is older than our read by a margin,
+  // any later rewrite changes it.
+  constexpr std::int64_t kTimestampMarginNs = 1'000'000'000;
+  const std::int64_t read_start = WallClockNs();
+  std::string content;
   try {
-    current_ = std::make_shared<const Dataset>(LoadDatasetFile(path_));
-    loaded_ = identity;
-    rejected_.reset();
+    content = ReadWholeFile(path_);
+  } catch (const DatasetError&) {
+    if (strict) throw;
+    return false;  // mid-rename, say: keep the previous dataset, look again next time
+  }
+  seen_ = identity;
+  settled_ = identity.mtime_ns < read_start - kTimestampMarginNs &&
+             identity.ctime_ns < read_start - kTimestampMarginNs;
+  const std::size_t hash = std::hash<std::string_view>{}(content);
+  if (current_ && hash == seen_hash_) return true;  // same bytes as last time
+  seen_hash_ = hash;
+  if (strict) {
+    current_ = std::make_shared<const Dataset>(ParseDatasetFile(path_, content));
+    return true;
+  }
+  try {
+    current_ = std::make_shared<const Dataset>(ParseDatasetFile(path_, content));
     std::fprintf(stderr, "data file reloaded: %s (%zu contacts, %zu users)\n", path_.c_str(),
                  current_->xero.contacts.size(), current_->scim.users.size());
   } catch (const DatasetError& e) {
-    rejected_ = identity;
     std::fprintf(stderr, "data file not reloaded, keeping the previous data: %s\n", e.what());
   }
+  return true;
+}
+
+std::shared_ptr<const Dataset> DatasetSource::Current() {
+  if (path_.empty()) return current_;
+  const auto identity = Stat();
+  if (!identity) return current_;  // mid-rename, say
+  if (identity == seen_ && settled_) return current_;
+  Refresh(*identity, /*strict=*/false);
   return current_;
 }
 

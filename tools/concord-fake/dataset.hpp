@@ -99,8 +99,10 @@ class DatasetBuilder {
 [[nodiscard]] Dataset LoadDatasetFile(const std::string& path);
 
 // The dataset being served: either fixed (generated) or a data file that is re-read when it
-// changes (inode, size, mtime or ctime), checked whenever Current() is called. Not
-// thread-safe: call it from the server's one thread.
+// changes, checked whenever Current() is called. A change is seen from the file's inode, size,
+// mtime or ctime; while those are less than a second older than our last read (a rewrite in the
+// same timestamp tick would leave them equal), the content itself is re-read and compared, so
+// no rewrite is ever missed. Not thread-safe: call it from the server's one thread.
 class DatasetSource {
  public:
   // Serves `dataset` forever.
@@ -122,11 +124,15 @@ class DatasetSource {
     bool operator==(const FileIdentity&) const = default;
   };
   [[nodiscard]] std::optional<FileIdentity> Stat() const;
+  // Reads the file; returns false (and keeps everything) if it cannot be read. Parses it only
+  // if its content differs from the last content read. Throws DatasetError if `strict`.
+  bool Refresh(const FileIdentity& identity, bool strict);
 
   std::string path_;  // empty: fixed dataset
   std::shared_ptr<const Dataset> current_;
-  std::optional<FileIdentity> loaded_;    // identity of the file current_ came from
-  std::optional<FileIdentity> rejected_;  // identity of the last content that failed to parse
+  std::optional<FileIdentity> seen_;  // identity at the last read
+  std::size_t seen_hash_ = 0;         // hash of the content at the last read
+  bool settled_ = false;              // seen_ cannot hide a later rewrite
 };
 
 }  // namespace concord::fake
