@@ -9,8 +9,8 @@
 namespace concord::reconcile {
 
 struct Settings {
-  std::string tenant_id;     // seeds new person ids, so they are stable and order-free
-  std::int64_t run_id = 0;   // stamped on persons this plan creates (Person::created_run)
+  std::string tenant_id;    // seeds new person ids, so they are stable and order-free
+  std::int64_t run_id = 0;  // stamped on persons this plan creates (Person::created_run)
 };
 
 // Computes what must change so the canonical state agrees with the source records.
