@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/support/temp_dir.hpp"
 
 namespace concord::test_support {
@@ -28,6 +30,10 @@ TEST(ChildProcessTest, ReadsLinesAndExitCode) {
 
 TEST(ChildProcessTest, ReadLineTimesOutWithStderrInTheMessage) {
   ChildProcess child = Shell("echo 'starting up' >&2; sleep 30");
+  // Wait for the stderr line first, so a slow machine cannot make the test flaky.
+  for (int i = 0; i < 500 && child.Stderr().empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   try {
     (void)child.ReadLine(milliseconds(200));
     FAIL() << "expected a timeout";
