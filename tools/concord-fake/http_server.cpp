@@ -171,10 +171,8 @@ void HttpServer::Start() {
 }
 
 void HttpServer::Stop() {
-  asio::dispatch(shared_->acceptor.get_executor(), [shared = shared_] {
-    beast::error_code ignored;
-    shared->acceptor.close(ignored);
-  });
+  beast::error_code ignored;
+  shared_->acceptor.close(ignored);
 }
 
 }  // namespace concord::fake

@@ -46,6 +46,7 @@ class HttpServer {
   void Start();
 
   // Stops accepting; connections already open finish on their own or when the io_context stops.
+  // Call it on the io_context's thread (e.g. from a signal_set handler) or after run() returned.
   void Stop();
 
  private:
