@@ -57,6 +57,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A failure no retry will cure: a bad URL, a TLS set-up problem.
+TransportError Permanent(const std::string& message) { return TransportError(message, false); }
+
 // Where a URL says to connect, and what to ask for once connected.
 struct Endpoint {
   bool tls = false;
@@ -71,17 +74,17 @@ struct Endpoint {
 
 Endpoint ParseEndpoint(const std::string& url) {
   const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) throw FetchError("GET " + url + " failed: invalid URL: " + parsed.error().message());
+  if (!parsed) throw Permanent("GET " + url + " failed: invalid URL: " + parsed.error().message());
   const boost::urls::url_view view = *parsed;
   Endpoint endpoint;
   if (view.scheme_id() == boost::urls::scheme::https) {
     endpoint.tls = true;
   } else if (view.scheme_id() != boost::urls::scheme::http) {
-    throw FetchError("GET " + url + " failed: unsupported URL scheme '" +
-                     std::string(view.scheme()) + "' (http and https only)");
+    throw Permanent("GET " + url + " failed: unsupported URL scheme '" +
+                    std::string(view.scheme()) + "' (http and https only)");
   }
   endpoint.host = view.host_address();
-  if (endpoint.host.empty()) throw FetchError("GET " + url + " failed: the URL has no host");
+  if (endpoint.host.empty()) throw Permanent("GET " + url + " failed: the URL has no host");
   endpoint.ip_literal = view.host_type() == boost::urls::host_type::ipv4 ||
                         view.host_type() == boost::urls::host_type::ipv6;
   endpoint.port = view.has_port() ? std::string(view.port()) : (endpoint.tls ? "443" : "80");
@@ -93,11 +96,22 @@ Endpoint ParseEndpoint(const std::string& url) {
   return endpoint;
 }
 
-// A transport failure inside the exchange, turned into a FetchError naming the URL by Get.
+// A transport failure inside the exchange, turned into a TransportError naming the URL by Get.
 struct TransportFailure {
   std::string step;  // "resolve", "connect", "TLS handshake", "write", "read"
   beast::error_code error;
-  std::string detail;  // extra words, e.g. the certificate verification result
+  std::string detail;       // extra words, e.g. the certificate verification result
+  bool exchanging = false;  // failed while writing the request or reading the response
+
+  // Worth another try: the network or the server hiccupped, nothing says it will again.
+  bool Transient() const {
+    return error == beast::error::timeout ||
+           (exchanging && (error == http::error::end_of_stream || error == asio::error::eof ||
+                           error == asio::error::connection_reset ||
+                           error == asio::error::connection_aborted ||
+                           error == asio::error::broken_pipe ||
+                           error == ssl::error::stream_truncated));
+  }
 };
 
 // A kept-alive connection the server closed before answering: safe to redo the GET once.
@@ -134,14 +148,14 @@ asio::awaitable<void> WriteAndRead(Stream& stream, beast::tcp_stream& lowest,
   co_await http::async_write(stream, message, asio::redirect_error(asio::use_awaitable, error));
   if (error) {
     if (reused && IsPeerClose(error)) throw StaleConnection{};
-    throw TransportFailure{"write", error, {}};
+    throw TransportFailure{"write", error, {}, true};
   }
   lowest.expires_at(deadline);
   co_await http::async_read(stream, buffer, parser,
                             asio::redirect_error(asio::use_awaitable, error));
   if (error) {
     if (reused && !parser.got_some() && IsPeerClose(error)) throw StaleConnection{};
-    throw TransportFailure{"read", error, {}};
+    throw TransportFailure{"read", error, {}, true};
   }
 }
 
@@ -182,7 +196,7 @@ class HttpClient::Impl {
         message += failure.step + ": " + failure.error.message();
       }
       if (!failure.detail.empty()) message += " (" + failure.detail + ")";
-      throw FetchError(message);
+      throw TransportError(message, failure.Transient());
     } catch (...) {
       connection_.reset();
       throw;
@@ -257,7 +271,7 @@ class HttpClient::Impl {
       SSL* native = connection.tls->native_handle();
       // SNI carries host names only, never an address literal (RFC 6066 §3).
       if (!endpoint.ip_literal && SSL_set_tlsext_host_name(native, endpoint.host.c_str()) != 1) {
-        throw FetchError("GET " + request.url + " failed: cannot set TLS SNI host name");
+        throw Permanent("GET " + request.url + " failed: cannot set TLS SNI host name");
       }
       X509_VERIFY_PARAM* verify = SSL_get0_param(native);
       X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -265,7 +279,7 @@ class HttpClient::Impl {
                             ? X509_VERIFY_PARAM_set1_ip_asc(verify, endpoint.host.c_str())
                             : X509_VERIFY_PARAM_set1_host(verify, endpoint.host.c_str(), 0);
       if (named != 1) {
-        throw FetchError("GET " + request.url + " failed: cannot set TLS peer name");
+        throw Permanent("GET " + request.url + " failed: cannot set TLS peer name");
       }
       connection.tls->set_verify_mode(ssl::verify_peer);
     } else {
@@ -296,21 +310,21 @@ class HttpClient::Impl {
     if (tls_context_) return *tls_context_;
     ssl::context context(ssl::context::tls_client);
     if (SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION) != 1) {
-      throw FetchError("GET " + url + " failed: cannot require TLS 1.2");
+      throw Permanent("GET " + url + " failed: cannot require TLS 1.2");
     }
     context.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
     beast::error_code error;
     if (!settings_.ca_file.empty()) {
       context.load_verify_file(settings_.ca_file, error);
       if (error) {
-        throw FetchError("GET " + url + " failed: cannot load CA file '" + settings_.ca_file +
-                         "': " + error.message());
+        throw Permanent("GET " + url + " failed: cannot load CA file '" + settings_.ca_file +
+                        "': " + error.message());
       }
     } else {
       context.set_default_verify_paths(error);
       if (error) {
-        throw FetchError("GET " + url +
-                         " failed: cannot load the system trust store: " + error.message());
+        throw Permanent("GET " + url +
+                        " failed: cannot load the system trust store: " + error.message());
       }
     }
     context.set_verify_mode(ssl::verify_peer);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,15 +37,33 @@ struct HttpResponse {
   bool Ok() const { return status >= 200 && status < 300; }
 };
 
+// A transport failure (the FetchError HttpTransport::Get throws). transient() is true for what
+// a retry may cure: a timeout, a connection reset or closed mid-exchange. It is false for a
+// bad URL, DNS failure, refused connection, TLS failure, malformed or oversized reply.
+class TransportError : public FetchError {
+ public:
+  TransportError(const std::string& message, bool transient)
+      : FetchError(message), transient_(transient) {}
+  bool transient() const noexcept { return transient_; }
+
+ private:
+  bool transient_;
+};
+
 // The one thing a connector needs from HTTP. HttpClient is the real one; tests substitute a
 // scripted fake to check paging and headers without a network.
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
-  // Any status is a response, not an error. Throws FetchError naming the URL and the cause
-  // on transport failures: bad URL, DNS, connect, timeout, TLS, malformed or oversized reply.
+  // Any status is a response, not an error. Throws TransportError naming the URL and the
+  // cause on transport failures: bad URL, DNS, connect, timeout, TLS, malformed or oversized
+  // reply.
   virtual HttpResponse Get(const HttpRequest& request) = 0;
 };
+
+// How a source waits before a retry. Empty: std::this_thread::sleep_for. Tests pass one
+// that records the waits instead.
+using SleepFunction = std::function<void(std::chrono::milliseconds)>;
 
 // Keeps one connection alive and reuses it while requests go to the same scheme, host and
 // port (the pages of one fetch). Not thread-safe: one client per fetching thread.

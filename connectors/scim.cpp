@@ -142,8 +142,10 @@ void ParseUser(const json::value& value, PortalPage& out) {
 
 class ScimSource final : public PortalSource {
  public:
-  ScimSource(ScimSettings settings, std::unique_ptr<HttpTransport> transport)
-      : settings_(std::move(settings)), transport_(std::move(transport)) {}
+  ScimSource(ScimSettings settings, std::unique_ptr<HttpTransport> transport, SleepFunction sleep)
+      : settings_(std::move(settings)),
+        transport_(std::move(transport)),
+        sleep_(std::move(sleep)) {}
 
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(PortalPage&&)>& on_page) override {
@@ -156,7 +158,8 @@ class ScimSource final : public PortalSource {
                       {"Accept", "application/scim+json, application/json"}};
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
 
-      const HttpResponse response = detail::GetAs(kSource, *transport_, http);
+      const HttpResponse response =
+          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_);
       if (summary.pages == 0) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);
@@ -191,6 +194,7 @@ class ScimSource final : public PortalSource {
  private:
   ScimSettings settings_;
   std::unique_ptr<HttpTransport> transport_;
+  SleepFunction sleep_;
 };
 
 }  // namespace
@@ -236,22 +240,21 @@ std::string ScimUsersUrl(std::string_view base_url, std::int64_t start_index, in
 }
 
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings,
-                                             std::unique_ptr<HttpTransport> transport) {
+                                             std::unique_ptr<HttpTransport> transport,
+                                             SleepFunction sleep) {
   detail::RequireBaseUrl(kSource, settings.base_url);
   if (settings.page_size < 1) {
     throw std::invalid_argument("scim: page_size must be at least 1, got " +
                                 std::to_string(settings.page_size));
   }
   if (settings.token.empty()) throw std::invalid_argument("scim: token is empty");
-  if (settings.http.timeout_seconds < 1) {
-    throw std::invalid_argument("scim: http timeout_seconds must be at least 1");
-  }
-  return std::make_unique<ScimSource>(std::move(settings), std::move(transport));
+  detail::RequireHttpSettings(kSource, settings.http);
+  return std::make_unique<ScimSource>(std::move(settings), std::move(transport), std::move(sleep));
 }
 
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings) {
   auto transport = std::make_unique<HttpClient>(settings.http);
-  return MakeScimSource(std::move(settings), std::move(transport));
+  return MakeScimSource(std::move(settings), std::move(transport), {});
 }
 
 }  // namespace concord::connectors

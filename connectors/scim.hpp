@@ -39,10 +39,12 @@ struct ScimPage {
 [[nodiscard]] std::string ScimUsersUrl(std::string_view base_url, std::int64_t start_index,
                                        int count, std::optional<reconcile::Millis> since);
 
-// The SCIM source over a given transport (tests pass a scripted fake). Throws
+// The SCIM source over a given transport (tests pass a scripted fake), waiting between
+// retries through sleep (empty: really sleep). Throws
 // std::invalid_argument naming the setting when settings are unusable (base_url, page_size
 // below 1, empty token).
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings,
-                                             std::unique_ptr<HttpTransport> transport);
+                                             std::unique_ptr<HttpTransport> transport,
+                                             SleepFunction sleep = {});
 
 }  // namespace concord::connectors

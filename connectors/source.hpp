@@ -81,6 +81,14 @@ class PortalSource {
 struct HttpSettings {
   std::string ca_file;       // empty: the system trust store
   int timeout_seconds = 30;  // per request, connect to last byte
+  // Retries of one request after a transient failure: 429, 502, 503 or 504 (waiting for the
+  // Retry-After seconds when sent, else backing off 0.5 s, 1 s, 2 s, ...), a timeout, or a
+  // connection dropped mid-exchange. Never after 4xx other than 429, refused connections, DNS
+  // or TLS failures. 0: no retries.
+  int max_retries = 3;
+  // A Retry-After longer than this fails the fetch at once rather than waiting (e.g. Xero's
+  // daily limit); also the longest backoff.
+  int max_retry_wait_seconds = 60;
 };
 
 struct XeroSettings {

@@ -1,12 +1,15 @@
 #include "connectors/vendor_http.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace concord::connectors::detail {
 namespace {
@@ -58,14 +61,60 @@ std::string BuildUrl(std::string_view base_url, std::string_view segment,
   return std::string(url->buffer());
 }
 
-HttpResponse GetAs(std::string_view connector, HttpTransport& transport,
-                   const HttpRequest& request) {
-  try {
-    return transport.Get(request);
-  } catch (const HttpStatusError&) {
-    throw;
-  } catch (const FetchError& error) {
-    throw FetchError(std::string(connector) + ": " + error.what());
+void RequireHttpSettings(std::string_view connector, const HttpSettings& settings) {
+  const std::string prefix = std::string(connector) + ": http ";
+  if (settings.timeout_seconds < 1) {
+    throw std::invalid_argument(prefix + "timeout_seconds must be at least 1, got " +
+                                std::to_string(settings.timeout_seconds));
+  }
+  if (settings.max_retries < 0) {
+    throw std::invalid_argument(prefix + "max_retries must not be negative, got " +
+                                std::to_string(settings.max_retries));
+  }
+  if (settings.max_retry_wait_seconds < 0) {
+    throw std::invalid_argument(prefix + "max_retry_wait_seconds must not be negative, got " +
+                                std::to_string(settings.max_retry_wait_seconds));
+  }
+}
+
+HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
+                            const HttpRequest& request, const HttpSettings& settings,
+                            const SleepFunction& sleep) {
+  const std::chrono::milliseconds max_wait = std::chrono::seconds(settings.max_retry_wait_seconds);
+  const auto backoff = [&](int attempt) {
+    const std::chrono::milliseconds doubled(std::int64_t{500} << std::min(attempt, 20));
+    return std::min(doubled, max_wait);
+  };
+  const auto wait = [&](std::chrono::milliseconds pause) {
+    if (sleep) {
+      sleep(pause);
+    } else {
+      std::this_thread::sleep_for(pause);
+    }
+  };
+  for (int attempt = 0;; ++attempt) {
+    const bool may_retry = attempt < settings.max_retries;
+    HttpResponse response;
+    try {
+      response = transport.Get(request);
+    } catch (const TransportError& error) {
+      if (error.transient() && may_retry) {
+        wait(backoff(attempt));
+        continue;
+      }
+      throw TransportError(std::string(connector) + ": " + error.what(), error.transient());
+    } catch (const FetchError& error) {
+      throw TransportError(std::string(connector) + ": " + error.what(), false);
+    }
+    const bool retryable_status = response.status == 429 || response.status == 502 ||
+                                  response.status == 503 || response.status == 504;
+    if (!retryable_status || !may_retry) return response;
+    std::chrono::milliseconds pause = backoff(attempt);
+    if (const std::optional<std::int64_t> retry_after = RetryAfterSeconds(response)) {
+      if (*retry_after > settings.max_retry_wait_seconds) return response;  // not worth waiting
+      pause = std::chrono::seconds(*retry_after);
+    }
+    wait(pause);
   }
 }
 

@@ -24,9 +24,15 @@ std::string BuildUrl(std::string_view base_url, std::string_view segment,
 // http(s) URL.
 void RequireBaseUrl(std::string_view connector, std::string_view base_url);
 
-// transport.Get(request), with the connector's name put in front of a FetchError's message.
-HttpResponse GetAs(std::string_view connector, HttpTransport& transport,
-                   const HttpRequest& request);
+// Throws std::invalid_argument naming connector and key for an unusable HttpSettings value.
+void RequireHttpSettings(std::string_view connector, const HttpSettings& settings);
+
+// transport.Get(request), retried after transient failures as HttpSettings describes,
+// waiting through sleep. Returns the last response, which may still carry an error status.
+// A transport failure is rethrown (as TransportError) with the connector's name in front.
+HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
+                            const HttpRequest& request, const HttpSettings& settings,
+                            const SleepFunction& sleep);
 
 // Retry-After in seconds, when the response carries the delta-seconds form.
 std::optional<std::int64_t> RetryAfterSeconds(const HttpResponse& response);

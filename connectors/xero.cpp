@@ -148,8 +148,10 @@ void ParseContact(const json::value& value, FinancePage& out) {
 
 class XeroSource final : public FinanceSource {
  public:
-  XeroSource(XeroSettings settings, std::unique_ptr<HttpTransport> transport)
-      : settings_(std::move(settings)), transport_(std::move(transport)) {}
+  XeroSource(XeroSettings settings, std::unique_ptr<HttpTransport> transport, SleepFunction sleep)
+      : settings_(std::move(settings)),
+        transport_(std::move(transport)),
+        sleep_(std::move(sleep)) {}
 
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(FinancePage&&)>& on_page) override {
@@ -164,7 +166,8 @@ class XeroSource final : public FinanceSource {
         http.headers.emplace_back("If-Modified-Since", FormatIsoSeconds(*request.since));
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
 
-      const HttpResponse response = detail::GetAs(kSource, *transport_, http);
+      const HttpResponse response =
+          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_);
       if (page == 1) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);
@@ -199,6 +202,7 @@ class XeroSource final : public FinanceSource {
  private:
   XeroSettings settings_;
   std::unique_ptr<HttpTransport> transport_;
+  SleepFunction sleep_;
 };
 
 }  // namespace
@@ -238,7 +242,8 @@ std::string XeroContactsUrl(std::string_view base_url, std::int64_t page, int pa
 }
 
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
-                                              std::unique_ptr<HttpTransport> transport) {
+                                              std::unique_ptr<HttpTransport> transport,
+                                              SleepFunction sleep) {
   detail::RequireBaseUrl(kSource, settings.base_url);
   if (settings.page_size < 1 || settings.page_size > kMaxPageSize) {
     throw std::invalid_argument("xero: page_size must be between 1 and 1000, got " +
@@ -248,15 +253,13 @@ std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
   if (settings.xero_tenant_id.empty()) {
     throw std::invalid_argument("xero: xero_tenant_id is empty");
   }
-  if (settings.http.timeout_seconds < 1) {
-    throw std::invalid_argument("xero: http timeout_seconds must be at least 1");
-  }
-  return std::make_unique<XeroSource>(std::move(settings), std::move(transport));
+  detail::RequireHttpSettings(kSource, settings.http);
+  return std::make_unique<XeroSource>(std::move(settings), std::move(transport), std::move(sleep));
 }
 
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings) {
   auto transport = std::make_unique<HttpClient>(settings.http);
-  return MakeXeroSource(std::move(settings), std::move(transport));
+  return MakeXeroSource(std::move(settings), std::move(transport), {});
 }
 
 }  // namespace concord::connectors

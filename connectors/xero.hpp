@@ -35,10 +35,12 @@ struct XeroPage {
 [[nodiscard]] std::string XeroContactsUrl(std::string_view base_url, std::int64_t page,
                                           int page_size);
 
-// The Xero source over a given transport (tests pass a scripted fake). Throws
+// The Xero source over a given transport (tests pass a scripted fake), waiting between
+// retries through sleep (empty: really sleep). Throws
 // std::invalid_argument naming the setting when settings are unusable (base_url, page_size
 // outside 1..1000, empty access_token or xero_tenant_id).
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
-                                              std::unique_ptr<HttpTransport> transport);
+                                              std::unique_ptr<HttpTransport> transport,
+                                              SleepFunction sleep = {});
 
 }  // namespace concord::connectors

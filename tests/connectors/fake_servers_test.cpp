@@ -305,7 +305,7 @@ TEST_F(FakeServersTest, ScimWrongTokenIs401NamingConnectorUrlAndStatus) {
   EXPECT_NE(message.find("bearer token"), std::string::npos) << "the SCIM detail: " << message;
 }
 
-TEST_F(FakeServersTest, ServerErrorsCarryTheStatus) {
+TEST_F(FakeServersTest, UnavailableServersAreRetriedThenReported) {
   // fail_status makes the fake answer every request with that status.
   test_support::WriteFile(
       data_file_, json::serialize(json::object{{"xero", json::object{{"tenant_id", kTenantId},
@@ -313,22 +313,38 @@ TEST_F(FakeServersTest, ServerErrorsCarryTheStatus) {
                                                                      {"fail_status", 503},
                                                                      {"contacts", json::array{}}}},
                                                {"scim", json::object{{"token", kScimToken},
-                                                                     {"fail_status", 500},
+                                                                     {"fail_status", 503},
                                                                      {"users", json::array{}}}}}));
-  auto xero = MakeXeroSource(Xero(3));
+  std::vector<std::chrono::milliseconds> waits;
+  const SleepFunction record = [&waits](std::chrono::milliseconds pause) {
+    waits.push_back(pause);
+  };
+
+  const XeroSettings xero_settings = Xero(3);
+  auto xero =
+      MakeXeroSource(xero_settings, std::make_unique<HttpClient>(xero_settings.http), record);
   try {
     (void)FetchAll(*xero);
     FAIL();
   } catch (const HttpStatusError& error) {
     EXPECT_EQ(error.status(), 503);
+    EXPECT_NE(std::string(error.what()).find("xero: GET "), std::string::npos);
   }
-  auto scim = MakeScimSource(Scim(3));
+  EXPECT_EQ(waits.size(), 3u) << "three retries with backoff (Xero sends no Retry-After)";
+
+  waits.clear();
+  const ScimSettings scim_settings = Scim(3);
+  auto scim =
+      MakeScimSource(scim_settings, std::make_unique<HttpClient>(scim_settings.http), record);
   try {
     (void)FetchAll(*scim);
     FAIL();
   } catch (const HttpStatusError& error) {
-    EXPECT_EQ(error.status(), 500);
+    EXPECT_EQ(error.status(), 503);
+    EXPECT_EQ(error.retry_after_seconds(), 30);
   }
+  EXPECT_EQ(waits, std::vector<std::chrono::milliseconds>(3, std::chrono::seconds(30)))
+      << "the fake's Retry-After";
 }
 
 TEST(FakeServersGone, ConnectionRefusedIsAFetchError) {

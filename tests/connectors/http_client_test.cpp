@@ -44,10 +44,14 @@ HttpRequest To(const std::string& url,
   return request;
 }
 
-std::string ExpectFetchError(HttpClient& client, const HttpRequest& request) {
+std::string ExpectFetchError(HttpClient& client, const HttpRequest& request,
+                             std::optional<bool> transient = std::nullopt) {
   try {
     (void)client.Get(request);
-  } catch (const FetchError& error) {
+  } catch (const TransportError& error) {
+    if (transient) {
+      EXPECT_EQ(error.transient(), *transient) << error.what();
+    }
     return error.what();
   }
   ADD_FAILURE() << "expected a FetchError for " << request.url;
@@ -134,7 +138,8 @@ TEST(HttpClient, TimeoutIsAFetchErrorNamingTheUrl) {
   HttpClient client(HttpSettings{});
   const std::string url = "http://127.0.0.1:" + std::to_string(server.Port()) + "/slow";
   const auto started = std::chrono::steady_clock::now();
-  const std::string message = ExpectFetchError(client, To(url, std::chrono::milliseconds(300)));
+  const std::string message =
+      ExpectFetchError(client, To(url, std::chrono::milliseconds(300)), /*transient=*/true);
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_LT(took, std::chrono::milliseconds(2000));
   EXPECT_NE(message.find(url), std::string::npos) << message;
@@ -144,7 +149,7 @@ TEST(HttpClient, TimeoutIsAFetchErrorNamingTheUrl) {
 TEST(HttpClient, ConnectionRefusedIsAFetchError) {
   HttpClient client(HttpSettings{});
   const std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/x";
-  const std::string message = ExpectFetchError(client, To(url));
+  const std::string message = ExpectFetchError(client, To(url), /*transient=*/false);
   EXPECT_NE(message.find("GET " + url), std::string::npos) << message;
   EXPECT_NE(message.find("connect"), std::string::npos) << message;
   EXPECT_NE(message.find("refused"), std::string::npos) << message;
@@ -174,7 +179,7 @@ TEST(HttpClient, OversizedBodyIsAFetchError) {
 }
 
 TEST(HttpClientTls, MissingCaFileIsAFetchErrorNamingIt) {
-  HttpClient client(HttpSettings{"/nonexistent/concord-ca.pem", 5});
+  HttpClient client(HttpSettings{.ca_file = "/nonexistent/concord-ca.pem"});
   const std::string message = ExpectFetchError(client, To("https://127.0.0.1:1/x"));
   EXPECT_NE(message.find("https://127.0.0.1:1/x"), std::string::npos) << message;
   EXPECT_NE(message.find("/nonexistent/concord-ca.pem"), std::string::npos) << message;
@@ -194,7 +199,7 @@ class HttpClientTlsServer : public ::testing::Test {
 };
 
 TEST_F(HttpClientTlsServer, VerifiesAgainstTheCaFileAndSendsSni) {
-  HttpClient client(HttpSettings{ca_file_, 5});
+  HttpClient client(HttpSettings{.ca_file = ca_file_});
   const HttpResponse first = client.Get(To(Url("localhost")));
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(first.body, "hello /secure");
@@ -206,7 +211,7 @@ TEST_F(HttpClientTlsServer, VerifiesAgainstTheCaFileAndSendsSni) {
 }
 
 TEST_F(HttpClientTlsServer, VerifiesIpAddressesWithoutSni) {
-  HttpClient client(HttpSettings{ca_file_, 5});
+  HttpClient client(HttpSettings{.ca_file = ca_file_});
   EXPECT_EQ(client.Get(To(Url("127.0.0.1"))).status, 200);
   EXPECT_EQ(server_.Seen().at(0).server_name, "");
 }
@@ -223,7 +228,7 @@ TEST(HttpClientTls, RejectsACertificateForAnotherHost) {
   const testing::SelfSigned identity = testing::MakeSelfSigned("DNS:other.example");
   boost::asio::ssl::context tls = testing::ServerTlsContext(identity);
   LocalServer server(Echo(), &tls);
-  HttpClient client(HttpSettings{dir.Write("ca.pem", identity.cert_pem), 5});
+  HttpClient client(HttpSettings{.ca_file = dir.Write("ca.pem", identity.cert_pem)});
   const std::string message =
       ExpectFetchError(client, To("https://localhost:" + std::to_string(server.Port()) + "/"));
   EXPECT_NE(message.find("TLS handshake"), std::string::npos) << message;

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "connectors/scim.hpp"
@@ -13,27 +15,33 @@
 namespace concord::connectors {
 namespace {
 
-// Answers requests from a queue and remembers what was asked.
+// Answers requests from a script (a response, or a transport failure to throw), remembers
+// what was asked, and records the waits between retries instead of sleeping.
 class ScriptedTransport final : public HttpTransport {
  public:
+  using Step = std::variant<HttpResponse, TransportError>;
   struct Log {
     std::vector<HttpRequest> requests;
-    std::deque<HttpResponse> responses;
-    std::optional<FetchError> failure;  // thrown instead of answering, when set
+    std::deque<Step> responses;
+    std::vector<std::chrono::milliseconds> sleeps;
+
+    SleepFunction Sleep() {
+      return [this](std::chrono::milliseconds pause) { sleeps.push_back(pause); };
+    }
   };
 
   explicit ScriptedTransport(Log& log) : log_(log) {}
 
   HttpResponse Get(const HttpRequest& request) override {
     log_.requests.push_back(request);
-    if (log_.failure) throw *log_.failure;
     if (log_.responses.empty()) {
       ADD_FAILURE() << "unexpected request " << request.url;
       return HttpResponse{404, "Not Found", {}, {}};
     }
-    HttpResponse response = std::move(log_.responses.front());
+    Step step = std::move(log_.responses.front());
     log_.responses.pop_front();
-    return response;
+    if (auto* failure = std::get_if<TransportError>(&step)) throw *failure;
+    return std::get<HttpResponse>(std::move(step));
   }
 
  private:
@@ -107,7 +115,7 @@ TEST(XeroSource, PagesUntilAShortPage) {
   ScriptedTransport::Log log;
   log.responses = {XeroPageOf(1, 3, std::nullopt), XeroPageOf(4, 6, std::nullopt),
                    XeroPageOf(7, 7, std::nullopt)};
-  auto source = MakeXeroSource(Xero(3), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeXeroSource(Xero(3), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   const FetchSummary summary = FetchXero(*source, {}, got);
 
@@ -132,7 +140,7 @@ TEST(XeroSource, StopsAtPageCountAndOnAnEmptyPage) {
   {
     ScriptedTransport::Log log;
     log.responses = {XeroPageOf(1, 2, 2), XeroPageOf(3, 4, 2)};
-    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log));
+    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
     Collected got;
     EXPECT_EQ(FetchXero(*source, {}, got).pages, 2);
     EXPECT_EQ(got.remote_ids.size(), 4u);
@@ -140,7 +148,7 @@ TEST(XeroSource, StopsAtPageCountAndOnAnEmptyPage) {
   {
     ScriptedTransport::Log log;
     log.responses = {XeroPageOf(1, 2, std::nullopt), XeroPageOf(1, 0, std::nullopt)};
-    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log));
+    auto source = MakeXeroSource(Xero(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
     Collected got;
     EXPECT_EQ(FetchXero(*source, {}, got).pages, 2);
     EXPECT_EQ(got.remote_ids.size(), 2u);
@@ -150,7 +158,7 @@ TEST(XeroSource, StopsAtPageCountAndOnAnEmptyPage) {
 TEST(XeroSource, IncrementalSendsIfModifiedSince) {
   ScriptedTransport::Log log;
   log.responses = {XeroPageOf(1, 1, 1)};
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   (void)FetchXero(*source, FetchRequest{1717976411999}, got);
   ASSERT_EQ(log.requests.size(), 1u);
@@ -161,7 +169,7 @@ TEST(XeroSource, NotModifiedEndsTheFetchWithTheDateHeaderAsClock) {
   ScriptedTransport::Log log;
   log.responses = {
       HttpResponse{304, "Not Modified", {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}}, {}}};
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   const FetchSummary summary = FetchXero(*source, FetchRequest{1}, got);
   EXPECT_EQ(summary.pages, 0);
@@ -172,7 +180,7 @@ TEST(XeroSource, NotModifiedEndsTheFetchWithTheDateHeaderAsClock) {
 TEST(XeroSource, ClockFallsBackToTheDateHeader) {
   ScriptedTransport::Log log;
   log.responses = {XeroPageOf(1, 1, 1, nullptr)};
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   EXPECT_EQ(FetchXero(*source, {}, got).source_clock, 1717976411000);
 }
@@ -184,7 +192,7 @@ TEST(XeroSource, ErrorStatusNamesConnectorUrlStatusDetailAndCorrelation) {
       "Unauthorized",
       {{"Content-Type", "application/json"}, {"Xero-Correlation-Id", "corr-42"}},
       R"({"Type":null,"Title":"Unauthorized","Status":401,"Detail":"TokenExpired: token expired"})"}};
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   try {
     (void)FetchXero(*source, {}, got);
@@ -198,27 +206,90 @@ TEST(XeroSource, ErrorStatusNamesConnectorUrlStatusDetailAndCorrelation) {
   }
 }
 
-TEST(XeroSource, RateLimitCarriesRetryAfter) {
+TEST(XeroSource, RetriesRateLimitsAndUnavailableServers) {
+  ScriptedTransport::Log log;
+  log.responses = {HttpResponse{429, "Too Many Requests", {{"Retry-After", "2"}}, ""},
+                   HttpResponse{503, "Service Unavailable", {}, ""}, XeroPageOf(1, 1, 1)};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).records, 1);
+  EXPECT_EQ(log.requests.size(), 3u);
+  EXPECT_EQ(log.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(2),
+                                                                std::chrono::seconds(1)}))
+      << "Retry-After, then the second step of the backoff";
+}
+
+TEST(XeroSource, GivesUpAfterMaxRetries) {
+  ScriptedTransport::Log log;
+  for (int i = 0; i < 4; ++i) {
+    log.responses.push_back(HttpResponse{503, "Service Unavailable", {}, ""});
+  }
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  try {
+    (void)FetchXero(*source, {}, got);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 503);
+  }
+  EXPECT_EQ(log.requests.size(), 4u);
+  EXPECT_EQ(log.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(500),
+                                                                std::chrono::milliseconds(1000),
+                                                                std::chrono::milliseconds(2000)}));
+}
+
+TEST(XeroSource, RetriesOnlyTransientTransportFailures) {
+  ScriptedTransport::Log log;
+  log.responses = {TransportError("GET u failed: timed out after 7000 ms (during read)", true),
+                   XeroPageOf(1, 1, 1)};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).records, 1);
+  EXPECT_EQ(log.sleeps.size(), 1u);
+
+  ScriptedTransport::Log refused;
+  refused.responses = {TransportError("GET u failed: connect: Connection refused", false)};
+  auto failing =
+      MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(refused), refused.Sleep());
+  EXPECT_THROW((void)FetchXero(*failing, {}, got), TransportError);
+  EXPECT_EQ(refused.requests.size(), 1u);
+  EXPECT_TRUE(refused.sleeps.empty());
+}
+
+TEST(XeroSource, NoRetriesWhenDisabled) {
+  ScriptedTransport::Log log;
+  log.responses = {HttpResponse{503, "Service Unavailable", {}, ""}};
+  XeroSettings settings = Xero(100);
+  settings.http.max_retries = 0;
+  auto source = MakeXeroSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_THROW((void)FetchXero(*source, {}, got), HttpStatusError);
+  EXPECT_EQ(log.requests.size(), 1u);
+}
+
+TEST(XeroSource, RateLimitBeyondTheWaitCapFailsAtOnceWithRetryAfter) {
   ScriptedTransport::Log log;
   log.responses = {HttpResponse{
-      429, "Too Many Requests", {{"Retry-After", "60"}, {"X-Rate-Limit-Problem", "minute"}}, ""}};
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+      429, "Too Many Requests", {{"Retry-After", "3600"}, {"X-Rate-Limit-Problem", "day"}}, ""}};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   try {
     (void)FetchXero(*source, {}, got);
     FAIL() << "expected HttpStatusError";
   } catch (const HttpStatusError& error) {
     EXPECT_EQ(error.status(), 429);
-    EXPECT_EQ(error.retry_after_seconds(), 60);
+    EXPECT_EQ(error.retry_after_seconds(), 3600);
     EXPECT_NE(std::string(error.what()).find("429 Too Many Requests"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("Retry-After: 3600 s"), std::string::npos);
   }
+  EXPECT_TRUE(log.sleeps.empty());
 }
 
 TEST(XeroSource, NonJsonOrMalformedBodiesAreFetchErrors) {
   {
     ScriptedTransport::Log log;
     log.responses = {HttpResponse{200, "OK", {{"Content-Type", "text/xml"}}, "<Response/>"}};
-    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
     Collected got;
     try {
       (void)FetchXero(*source, {}, got);
@@ -232,7 +303,7 @@ TEST(XeroSource, NonJsonOrMalformedBodiesAreFetchErrors) {
   {
     ScriptedTransport::Log log;
     log.responses = {Json(R"({"Contacts":[{"ContactID":"x"})")};
-    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+    auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
     Collected got;
     try {
       (void)FetchXero(*source, {}, got);
@@ -247,8 +318,9 @@ TEST(XeroSource, NonJsonOrMalformedBodiesAreFetchErrors) {
 
 TEST(XeroSource, TransportErrorsNameTheConnector) {
   ScriptedTransport::Log log;
-  log.failure = FetchError("GET https://xero.test/x failed: connect: Connection refused");
-  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log));
+  log.responses = {
+      TransportError("GET https://xero.test/x failed: connect: Connection refused", false)};
+  auto source = MakeXeroSource(Xero(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   try {
     (void)FetchXero(*source, {}, got);
@@ -262,7 +334,8 @@ TEST(XeroSource, TransportErrorsNameTheConnector) {
 TEST(XeroSource, RejectsUnusableSettings) {
   ScriptedTransport::Log log;
   const auto make = [&](XeroSettings settings) {
-    return MakeXeroSource(std::move(settings), std::make_unique<ScriptedTransport>(log));
+    return MakeXeroSource(std::move(settings), std::make_unique<ScriptedTransport>(log),
+                          log.Sleep());
   };
   XeroSettings settings = Xero(0);
   EXPECT_THROW(make(settings), std::invalid_argument);
@@ -276,6 +349,12 @@ TEST(XeroSource, RejectsUnusableSettings) {
   EXPECT_THROW(make(settings), std::invalid_argument);
   settings = Xero(10);
   settings.xero_tenant_id.clear();
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(10);
+  settings.http.timeout_seconds = 0;
+  EXPECT_THROW(make(settings), std::invalid_argument);
+  settings = Xero(10);
+  settings.http.max_retries = -1;
   EXPECT_THROW(make(settings), std::invalid_argument);
 }
 
@@ -308,7 +387,7 @@ ScimSettings Scim(int page_size) {
 TEST(ScimSource, PagesByStartIndexUntilTotalResults) {
   ScriptedTransport::Log log;
   log.responses = {ScimPageOf(1, 3, 7), ScimPageOf(4, 6, 7), ScimPageOf(7, 7, 7)};
-  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   const FetchSummary summary = FetchScim(*source, {}, got);
 
@@ -329,7 +408,7 @@ TEST(ScimSource, PagesByStartIndexUntilTotalResults) {
 TEST(ScimSource, ToleratesShortPages) {
   ScriptedTransport::Log log;
   log.responses = {ScimPageOf(1, 2, 5), ScimPageOf(3, 4, 5), ScimPageOf(5, 5, 5)};
-  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(3), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   (void)FetchScim(*source, {}, got);
   EXPECT_EQ(got.remote_ids.size(), 5u);
@@ -341,7 +420,7 @@ TEST(ScimSource, ToleratesShortPages) {
 TEST(ScimSource, StopsOnAnEmptyPageEvenWithoutResources) {
   ScriptedTransport::Log log;
   log.responses = {ScimPageOf(1, 2, 9), ScimPageOf(3, 2, 9, false)};
-  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   EXPECT_EQ(FetchScim(*source, {}, got).pages, 2);
   EXPECT_EQ(got.remote_ids.size(), 2u);
@@ -350,7 +429,7 @@ TEST(ScimSource, StopsOnAnEmptyPageEvenWithoutResources) {
 TEST(ScimSource, EmptyDirectory) {
   ScriptedTransport::Log log;
   log.responses = {ScimPageOf(1, 0, 0, false)};
-  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   const FetchSummary summary = FetchScim(*source, {}, got);
   EXPECT_EQ(summary.records, 0);
@@ -360,7 +439,7 @@ TEST(ScimSource, EmptyDirectory) {
 TEST(ScimSource, IncrementalSendsTheFilter) {
   ScriptedTransport::Log log;
   log.responses = {ScimPageOf(1, 1, 1)};
-  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   (void)FetchScim(*source, FetchRequest{1717976411000}, got);
   ASSERT_EQ(log.requests.size(), 1u);
@@ -377,7 +456,7 @@ TEST(ScimSource, ErrorStatusNamesConnectorUrlStatusAndDetail) {
                    {{"Content-Type", "application/scim+json"}},
                    R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401",
           "detail":"bearer token rejected"})"}};
-  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log));
+  auto source = MakeScimSource(Scim(50), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   try {
     (void)FetchScim(*source, {}, got);
@@ -390,14 +469,24 @@ TEST(ScimSource, ErrorStatusNamesConnectorUrlStatusAndDetail) {
   }
 }
 
+TEST(ScimSource, RetriesRateLimits) {
+  ScriptedTransport::Log log;
+  log.responses = {HttpResponse{429, "Too Many Requests", {{"Retry-After", "30"}}, ""},
+                   ScimPageOf(1, 1, 1)};
+  auto source = MakeScimSource(Scim(5), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchScim(*source, {}, got).records, 1);
+  EXPECT_EQ(log.sleeps, std::vector<std::chrono::milliseconds>{std::chrono::seconds(30)});
+}
+
 TEST(ScimSource, RejectsUnusableSettings) {
   ScriptedTransport::Log log;
   ScimSettings settings = Scim(0);
-  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log)),
+  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep()),
                std::invalid_argument);
   settings = Scim(10);
   settings.token.clear();
-  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log)),
+  EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep()),
                std::invalid_argument);
 }
 
