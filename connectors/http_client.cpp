@@ -20,6 +20,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -106,11 +107,10 @@ struct TransportFailure {
   // Worth another try: the network or the server hiccupped, nothing says it will again.
   bool Transient() const {
     return error == beast::error::timeout ||
-           (exchanging && (error == http::error::end_of_stream || error == asio::error::eof ||
-                           error == asio::error::connection_reset ||
-                           error == asio::error::connection_aborted ||
-                           error == asio::error::broken_pipe ||
-                           error == ssl::error::stream_truncated));
+           (exchanging &&
+            (error == http::error::end_of_stream || error == asio::error::eof ||
+             error == asio::error::connection_reset || error == asio::error::connection_aborted ||
+             error == asio::error::broken_pipe || error == ssl::error::stream_truncated));
   }
 };
 
@@ -242,15 +242,17 @@ class HttpClient::Impl {
                             message, parser, reuse);
     }
 
-    const auto& reply = parser.get();
+    auto reply = parser.release();
     HttpResponse response;
     response.status = static_cast<int>(reply.result_int());
     response.reason = std::string(reply.reason());
+    if (response.reason.empty())
+      response.reason = std::string(http::obsolete_reason(reply.result()));
     for (const auto& field : reply) {
       response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    response.body = reply.body();
     if (!reply.keep_alive()) connection_.reset();
+    response.body = std::move(reply.body());  // pages run to megabytes: no copy
     co_return response;
   }
 

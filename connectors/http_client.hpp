@@ -66,7 +66,12 @@ class HttpTransport {
 using SleepFunction = std::function<void(std::chrono::milliseconds)>;
 
 // Keeps one connection alive and reuses it while requests go to the same scheme, host and
-// port (the pages of one fetch). Not thread-safe: one client per fetching thread.
+// port (the pages of one fetch); a kept connection the server closed meanwhile is replaced
+// and the GET sent again once. Not thread-safe: one client per fetching thread.
+//
+// Limits: the request timeout covers connect, TLS handshake, write and read; name resolution
+// is bounded only by the system resolver's own timeouts. No proxies, no compression, no
+// redirects (a 3xx is returned as a response).
 class HttpClient final : public HttpTransport {
  public:
   explicit HttpClient(HttpSettings settings);
