@@ -1,5 +1,6 @@
 #include "daemon/sync_job.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <map>

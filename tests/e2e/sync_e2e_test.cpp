@@ -263,7 +263,7 @@ TEST_F(SyncE2eTest, FirstSyncReconcilesBothSides) {
   auto review = Review();
   auto has_kind = [&](std::string_view kind) {
     return std::any_of(review.begin(), review.end(),
-                       [&](const json::object& r) { return r.at("kind") == kind; });
+                       [&](const json::object& r) { return r.at("kind").as_string() == kind; });
   };
   EXPECT_TRUE(has_kind("invalid_email"));
   EXPECT_TRUE(has_kind("duplicate_portal_users"));
