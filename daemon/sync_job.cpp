@@ -18,8 +18,9 @@ using reconcile::Millis;
 
 namespace {
 
-// Long enough for any run we expect before the daemon prolongs leases (issue 4).
-constexpr std::chrono::seconds kLeaseTtl{std::chrono::minutes(30)};
+// Short, so a killed process blocks its tenant only briefly; the run prolongs the lease at
+// every page and before applying, which is far more often than this.
+constexpr std::chrono::seconds kLeaseTtl{std::chrono::minutes(2)};
 
 struct Fetched {
   std::vector<reconcile::FinancePerson> finance;
@@ -128,6 +129,14 @@ SyncOutcome SyncJob::Run(const SyncRequest& request) {
     return outcome;
   };
 
+  // Prolongs the lease; a run that lost it must stop before doing more work.
+  auto keep_lease = [&] {
+    if (!store::ProlongLease(conn_, *lease, kLeaseTtl)) {
+      throw store::LeaseLost("the lease on tenant '" + tenant +
+                             "' was lost (expired and taken over); nothing was applied");
+    }
+  };
+
   Fetched fetched;
   try {
     auto cursors = store.LoadCursors(tenant);
@@ -137,6 +146,7 @@ SyncOutcome SyncJob::Run(const SyncRequest& request) {
       portal_request.since = cursors.portal;
     }
     fetched.finance_summary = finance_.Fetch(finance_request, [&](connectors::FinancePage&& page) {
+      keep_lease();
       for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
@@ -144,13 +154,17 @@ SyncOutcome SyncJob::Run(const SyncRequest& request) {
            {"records", static_cast<std::int64_t>(fetched.finance.size())}});
     });
     fetched.portal_summary = portal_.Fetch(portal_request, [&](connectors::PortalPage&& page) {
+      keep_lease();
       for (auto& u : page.users) fetched.portal.push_back(std::move(u));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
           {{"tenant", tenant}, {"run_id", run_id}, {"side", "portal"},
            {"records", static_cast<std::int64_t>(fetched.portal.size())}});
     });
+    keep_lease();
   } catch (const connectors::FetchError& e) {
+    return fail(e.what());
+  } catch (const store::LeaseLost& e) {
     return fail(e.what());
   }
   KeepLastCopy(fetched.finance);

@@ -61,6 +61,23 @@ std::vector<std::string> ParseTextArray(std::string_view text) {
   return items;
 }
 
+// One row of kLoadPersons / kExportPersons.
+reconcile::Person ReadPerson(const Result& rows, int i) {
+  reconcile::Person p;
+  p.id = rows.Text(i, 0);
+  p.status =
+      reconcile::ParsePersonStatus(rows.Text(i, 1)).value_or(reconcile::PersonStatus::kActive);
+  p.origin = reconcile::ParseOrigin(rows.Text(i, 2)).value_or(reconcile::Origin::kFinance);
+  p.email = rows.OptionalText(i, 3);
+  p.given_name = rows.Text(i, 4);
+  p.family_name = rows.Text(i, 5);
+  p.display_name = rows.Text(i, 6);
+  p.created_run = rows.Int(i, 7);
+  p.merged_into = rows.OptionalText(i, 8);
+  p.merged_from = ParseTextArray(rows.Text(i, 9));
+  return p;
+}
+
 std::string SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects) {
   json::array out;
   for (const auto& s : subjects) {
@@ -169,8 +186,11 @@ std::vector<reconcile::SubjectRef> ParseSubjects(const std::string& text) {
 std::int64_t CanonicalStore::StartRun(const std::string& tenant_id, std::string_view trigger,
                                       std::string_view mode, bool dry_run) {
   conn_.Exec(sql::kEnsureTenant, {tenant_id});
-  return conn_.Exec(sql::kInsertRun, {tenant_id, Str(trigger), Str(mode), dry_run ? "t" : "f"})
-      .Int(0, 0);
+  auto run_id =
+      conn_.Exec(sql::kInsertRun, {tenant_id, Str(trigger), Str(mode), dry_run ? "t" : "f"})
+          .Int(0, 0);
+  conn_.Exec(sql::kAbandonRuns, {tenant_id, Num(run_id)});
+  return run_id;
 }
 
 void CanonicalStore::FinishRun(std::int64_t run_id, std::string_view status,
@@ -224,20 +244,7 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
   }
   auto persons = conn_.Exec(sql::kLoadPersons, {tenant_id});
   state.persons.reserve(persons.Rows());
-  for (int i = 0; i < persons.Rows(); ++i) {
-    reconcile::Person p;
-    p.id = persons.Text(i, 0);
-    p.status = reconcile::ParsePersonStatus(persons.Text(i, 1)).value_or(reconcile::PersonStatus::kActive);
-    p.origin = reconcile::ParseOrigin(persons.Text(i, 2)).value_or(reconcile::Origin::kFinance);
-    p.email = persons.OptionalText(i, 3);
-    p.given_name = persons.Text(i, 4);
-    p.family_name = persons.Text(i, 5);
-    p.display_name = persons.Text(i, 6);
-    p.created_run = persons.Int(i, 7);
-    p.merged_into = persons.OptionalText(i, 8);
-    p.merged_from = ParseTextArray(persons.Text(i, 9));
-    state.persons.push_back(std::move(p));
-  }
+  for (int i = 0; i < persons.Rows(); ++i) state.persons.push_back(ReadPerson(persons, i));
   auto links = conn_.Exec(sql::kLoadLinks, {tenant_id});
   state.links.reserve(links.Rows());
   for (int i = 0; i < links.Rows(); ++i) {
@@ -347,18 +354,10 @@ std::vector<ExportPerson> CanonicalStore::Export(const std::string& tenant_id) {
   std::map<std::string, ExportPerson> by_id;
   auto persons = conn_.Exec(sql::kExportPersons, {tenant_id});
   for (int i = 0; i < persons.Rows(); ++i) {
-    ExportPerson e;
-    auto& p = e.person;
-    p.id = persons.Text(i, 0);
-    p.status = reconcile::ParsePersonStatus(persons.Text(i, 1)).value_or(reconcile::PersonStatus::kActive);
-    p.origin = reconcile::ParseOrigin(persons.Text(i, 2)).value_or(reconcile::Origin::kFinance);
-    p.email = persons.OptionalText(i, 3);
-    p.given_name = persons.Text(i, 4);
-    p.family_name = persons.Text(i, 5);
-    p.display_name = persons.Text(i, 6);
-    p.merged_from = ParseTextArray(persons.Text(i, 7));
-    std::sort(p.merged_from.begin(), p.merged_from.end());
-    by_id.emplace(p.id, std::move(e));
+    ExportPerson e{ReadPerson(persons, i), {}, {}};
+    std::sort(e.person.merged_from.begin(), e.person.merged_from.end());
+    auto id = e.person.id;
+    by_id.emplace(std::move(id), std::move(e));
   }
   auto finance = conn_.Exec(sql::kExportFinanceLinks, {tenant_id});
   for (int i = 0; i < finance.Rows(); ++i) {

@@ -83,6 +83,8 @@ class CanonicalStore {
  public:
   explicit CanonicalStore(Connection& conn) : conn_(conn) {}
 
+  // Inserts a `running` run. Call while holding the tenant's lease: earlier runs of the
+  // tenant still marked running are then known dead and are marked failed (abandoned).
   [[nodiscard]] std::int64_t StartRun(const std::string& tenant_id, std::string_view trigger,
                                       std::string_view mode, bool dry_run);
   void FinishRun(std::int64_t run_id, std::string_view status, const std::string& counts_json,

@@ -50,6 +50,11 @@ FOR UPDATE)";
 inline constexpr std::string_view kInsertRun = R"(
 INSERT INTO runs (tenant_id, trigger, mode, dry_run, status)
 VALUES ($1, $2, $3, $4, 'running') RETURNING id)";
+// Runs still `running` while we hold the tenant's lease were left by a process that died.
+inline constexpr std::string_view kAbandonRuns = R"(
+UPDATE runs SET status = 'failed', finished_at = now(),
+                error = 'abandoned: the process running it stopped before it finished'
+WHERE tenant_id = $1 AND status = 'running' AND id <> $2)";
 inline constexpr std::string_view kFinishRun = R"(
 UPDATE runs SET status = $2, counts = $3::jsonb, error = $4, plan = $5::jsonb,
                 finished_at = now()
@@ -70,6 +75,7 @@ inline constexpr std::string_view kLoadPortal = R"(
 SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
        updated_at
 FROM portal_users WHERE tenant_id = $1)";
+// kLoadPersons and kExportPersons share their columns (CanonicalStore reads both alike).
 inline constexpr std::string_view kLoadPersons = R"(
 SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
        merged_into, merged_from
@@ -175,7 +181,8 @@ RETURNING kind, dedup_key, email, subjects, person_ids)";
 
 // --- reading --------------------------------------------------------------------------------
 inline constexpr std::string_view kExportPersons = R"(
-SELECT id, status, origin, email, given_name, family_name, display_name, merged_from
+SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from
 FROM persons WHERE tenant_id = $1 AND merged_into IS NULL)";
 inline constexpr std::string_view kExportFinanceLinks = R"(
 SELECT l.person_id, l.source, l.remote_id, f.account_id, f.account_name, f.email, l.status,

@@ -410,6 +410,9 @@ TEST_F(SyncE2eTest, CrashBeforeCommitLeavesThePreviousStateAndCursor) {
   ASSERT_EQ(retry.code, 0) << retry.err;
   EXPECT_NE(FindByEmail(Persons(), "nia@new.example"), nullptr);
   EXPECT_GT(QueryInt("SELECT value_ms FROM cursors WHERE side = 'finance'"), cursor);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE status = 'running'"), 0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE error LIKE 'abandoned%'"), 1)
+      << "the killed run is marked failed by the next run of the tenant";
 }
 
 TEST_F(SyncE2eTest, RejectedCredentialsFailTheRunAndApplyNothing) {
