@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <string>
 
 namespace concord::connectors {
 namespace {
@@ -92,20 +93,50 @@ std::optional<Millis> ToMillis(int year, int month, int day, int hour, int minut
          static_cast<Millis>(second) * 1000 + millis;
 }
 
-std::string Format(Millis at, bool zulu) {
+// UTC milliseconds → calendar fields, rounding down (so -1 is 1969-12-31T23:59:59.999).
+struct Civil {
+  std::chrono::year_month_day date;
+  std::chrono::weekday weekday;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  int millis = 0;
+};
+
+Civil ToCivil(Millis at) {
   namespace chrono = std::chrono;
   const chrono::sys_time<chrono::milliseconds> point{chrono::milliseconds{at}};
   const auto day = chrono::floor<chrono::days>(point);
-  const chrono::year_month_day date{day};
-  const chrono::hh_mm_ss time{chrono::floor<chrono::seconds>(point - day)};
-  std::array<char, 32> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d%s",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+  const chrono::hh_mm_ss time{point - day};
+  return Civil{chrono::year_month_day{day},
+               chrono::weekday{day},
+               static_cast<int>(time.hours().count()),
+               static_cast<int>(time.minutes().count()),
+               static_cast<int>(time.seconds().count()),
+               static_cast<int>(time.subseconds().count())};
+}
+
+enum class Fraction { kNone, kWhenNonZero };
+
+std::string Format(Millis at, Fraction fraction, bool zulu) {
+  const Civil c = ToCivil(at);
+  std::array<char, 8> millis{};
+  if (fraction == Fraction::kWhenNonZero && c.millis != 0) {
+    std::snprintf(millis.data(), millis.size(), ".%03d", c.millis);
+  }
+  std::array<char, 48> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d%s%s",
+                static_cast<int>(c.date.year()), static_cast<unsigned>(c.date.month()),
+                static_cast<unsigned>(c.date.day()), c.hour, c.minute, c.second, millis.data(),
                 zulu ? "Z" : "");
   return buffer.data();
 }
+
+// IMF-fixdate names; the weekdays in std::chrono::weekday::c_encoding() order.
+constexpr std::array<std::string_view, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 }  // namespace
 
@@ -123,6 +154,10 @@ std::optional<Millis> ParseXeroDate(std::string_view text) {
   return negative ? -*number : *number;
 }
 
+std::string FormatXeroDate(Millis at, bool with_offset) {
+  return "/Date(" + std::to_string(at) + (with_offset ? "+0000" : "") + ")/";
+}
+
 std::optional<Millis> ParseIsoDateTime(std::string_view text) {
   Cursor in(text);
   const auto year = in.Digits(4);
@@ -130,7 +165,7 @@ std::optional<Millis> ParseIsoDateTime(std::string_view text) {
   const auto month = in.Digits(2);
   if (!month || !in.Char('-')) return std::nullopt;
   const auto day = in.Digits(2);
-  if (!day || !(in.Char('T') || in.Char('t') || in.Char(' '))) return std::nullopt;
+  if (!day || !(in.Char('T') || in.Char('t'))) return std::nullopt;
   const auto hour = in.Digits(2);
   if (!hour || !in.Char(':')) return std::nullopt;
   const auto minute = in.Digits(2);
@@ -138,7 +173,7 @@ std::optional<Millis> ParseIsoDateTime(std::string_view text) {
   const auto second = in.Digits(2);
   if (!second) return std::nullopt;
   int millis = 0;
-  if (in.Char('.') || in.Char(',')) {
+  if (in.Char('.')) {
     const auto fraction = in.FractionMillis();
     if (!fraction) return std::nullopt;
     millis = *fraction;
@@ -162,11 +197,9 @@ std::optional<Millis> ParseIsoDateTime(std::string_view text) {
   return *local - offset_minutes * 60 * 1000;
 }
 
+std::string FormatIsoDateTime(Millis at) { return Format(at, Fraction::kWhenNonZero, true); }
+
 std::optional<Millis> ParseHttpDate(std::string_view text) {
-  static constexpr std::array<std::string_view, 7> kWeekdays = {"Mon", "Tue", "Wed", "Thu",
-                                                                "Fri", "Sat", "Sun"};
-  static constexpr std::array<std::string_view, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   Cursor in(text);
   const std::string_view weekday = in.Take(3);
   bool known_weekday = false;
@@ -191,8 +224,18 @@ std::optional<Millis> ParseHttpDate(std::string_view text) {
   return ToMillis(*year, month, *day, *hour, *minute, *second, 0);
 }
 
-std::string FormatIsoSeconds(Millis at) { return Format(at, false); }
+std::string FormatHttpDate(Millis at) {
+  const Civil c = ToCivil(at);
+  std::array<char, 40> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                kWeekdays[c.weekday.c_encoding()].data(), static_cast<unsigned>(c.date.day()),
+                kMonths[static_cast<unsigned>(c.date.month()) - 1].data(),
+                static_cast<int>(c.date.year()), c.hour, c.minute, c.second);
+  return buffer.data();
+}
 
-std::string FormatIsoSecondsZ(Millis at) { return Format(at, true); }
+std::string FormatIsoSeconds(Millis at) { return Format(at, Fraction::kNone, false); }
+
+std::string FormatIsoSecondsZ(Millis at) { return Format(at, Fraction::kNone, true); }
 
 }  // namespace concord::connectors

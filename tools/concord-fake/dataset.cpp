@@ -16,6 +16,8 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "connectors/wire_time.hpp"
+
 namespace concord::fake {
 namespace {
 
@@ -95,7 +97,7 @@ void DatasetBuilder::AddContact(const json::object& contact, std::string_view wh
   XeroContact c;
   c.contact_id = RequireString(contact, "ContactID", where);
   const std::string updated = RequireString(contact, "UpdatedDateUTC", where);
-  const auto ms = ParseXeroDate(updated);
+  const auto ms = connectors::ParseXeroDate(updated);
   if (!ms) {
     throw DatasetError(Str(where) + ": UpdatedDateUTC \"" + updated +
                        "\" is not in the form /Date(ms+0000)/");
@@ -118,7 +120,7 @@ void DatasetBuilder::AddUser(const json::object& user, std::string_view where) {
   }
   const std::string last_modified =
       RequireString(meta->get_object(), "lastModified", Str(where) + ".meta");
-  const auto ms = ParseIsoDateTime(last_modified);
+  const auto ms = connectors::ParseIsoDateTime(last_modified);
   if (!ms) {
     throw DatasetError(Str(where) + ".meta.lastModified: \"" + last_modified +
                        "\" is not an ISO-8601 date-time");

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "wire_time.hpp"
+#include "reconcile/model.hpp"
 
 // The records the fake servers serve, and the data file they come from.
 //
@@ -35,7 +35,7 @@ class DatasetError : public std::runtime_error {
 // One Xero Contact, serialised once when the dataset is built.
 struct XeroContact {
   std::string contact_id;
-  EpochMillis updated_ms = 0;
+  reconcile::Millis updated_ms = 0;
   bool archived = false;
   std::string json;  // the Contact object as Xero writes it: every '/' escaped as "\/"
 };
@@ -54,7 +54,7 @@ struct XeroTenant {
 // One SCIM User resource, serialised once when the dataset is built.
 struct ScimUser {
   std::string id;
-  EpochMillis last_modified_ms = 0;
+  reconcile::Millis last_modified_ms = 0;
   std::string json;
 };
 

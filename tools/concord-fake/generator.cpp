@@ -11,6 +11,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "connectors/wire_time.hpp"
+
 namespace concord::fake {
 namespace {
 
@@ -161,8 +163,8 @@ struct IdnDomain {
 constexpr std::array<IdnDomain, 2> kIdnDomains = {
     {{"bücher.example", "xn--bcher-kva.example"}, {"straße.example", "xn--strae-oqa.example"}}};
 
-constexpr EpochMillis kYear2026Start = 1767225600000;  // 2026-01-01T00:00:00Z
-constexpr EpochMillis kHalfYearMillis = 181LL * 86'400'000;
+constexpr reconcile::Millis kYear2026Start = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr reconcile::Millis kHalfYearMillis = 181LL * 86'400'000;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -391,8 +393,8 @@ json::object ContactFor(const GeneratorSettings& settings, const Account& accoun
   c["Phones"] = PhonesFor(rng, sp);
   c["IsSupplier"] = false;
   c["IsCustomer"] = true;
-  c["UpdatedDateUTC"] =
-      FormatXeroDate(kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis)), true);
+  c["UpdatedDateUTC"] = connectors::FormatXeroDate(
+      kYear2026Start + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis)), true);
   c["ContactGroups"] = json::array(sp);
   c["HasAttachments"] = false;
   c["HasValidationErrors"] = false;
@@ -403,10 +405,10 @@ json::object UserFor(Rng& rng, std::string_view external_id, std::string_view us
                      const Name& first, const Name& last, std::string_view email, bool active,
                      const json::storage_ptr& sp) {
   const std::string id = Uuid(rng);
-  const EpochMillis created =
-      kYear2026Start + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
-  const EpochMillis modified =
-      created + static_cast<EpochMillis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
+  const reconcile::Millis created =
+      kYear2026Start + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
+  const reconcile::Millis modified =
+      created + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
   const std::string display = std::string(first.display) + " " + std::string(last.display);
   json::array schemas({"urn:ietf:params:scim:schemas:core:2.0:User"}, sp);
   json::array emails(sp);
@@ -424,8 +426,8 @@ json::object UserFor(Rng& rng, std::string_view external_id, std::string_view us
        {"active", active},
        {"emails", std::move(emails)},
        {"meta", json::object({{"resourceType", "User"},
-                              {"created", FormatIsoDateTime(created)},
-                              {"lastModified", FormatIsoDateTime(modified)},
+                              {"created", connectors::FormatIsoDateTime(created)},
+                              {"lastModified", connectors::FormatIsoDateTime(modified)},
                               {"location", "https://portal.example/scim/v2/Users/" + id},
                               {"version", "W/\"" + std::to_string(1 + rng.Below(9)) + "\""}},
                              sp)}},

@@ -3,6 +3,8 @@
 #include <boost/beast/http/field.hpp>
 #include <charconv>
 
+#include "connectors/wire_time.hpp"
+
 namespace concord::fake {
 namespace http = boost::beast::http;
 
@@ -37,9 +39,9 @@ std::optional<std::int64_t> ParseInteger(std::string_view text) {
 }
 
 HttpResponse MakeResponse(const HttpRequest& req, unsigned status, std::string_view content_type,
-                          std::string body, EpochMillis now_ms) {
+                          std::string body, reconcile::Millis now_ms) {
   HttpResponse res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::date, FormatHttpDate(now_ms));
+  res.set(http::field::date, connectors::FormatHttpDate(now_ms));
   res.set(http::field::content_type, content_type);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "http_types.hpp"
-#include "wire_time.hpp"
+#include "reconcile/model.hpp"
 
 // Small request/response helpers shared by the Xero and SCIM handlers.
 namespace concord::fake {
@@ -25,6 +25,6 @@ namespace concord::fake {
 // request, Content-Type is set, a Date header is added (`now_ms`), Content-Length is computed.
 [[nodiscard]] HttpResponse MakeResponse(const HttpRequest& req, unsigned status,
                                         std::string_view content_type, std::string body,
-                                        EpochMillis now_ms);
+                                        reconcile::Millis now_ms);
 
 }  // namespace concord::fake

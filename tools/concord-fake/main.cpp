@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -17,14 +18,21 @@
 #include "dataset.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
+#include "reconcile/model.hpp"
 #include "scim_api.hpp"
-#include "wire_time.hpp"
 #include "xero_api.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
-using concord::fake::EpochMillis;
+using concord::reconcile::Millis;
+
+// The wall clock as UTC milliseconds; the only place the fake reads it.
+Millis NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -72,8 +80,8 @@ class XeroRateCounter {
  public:
   explicit XeroRateCounter(const Options& options) : options_(options) {}
 
-  concord::fake::XeroRateRemaining Count(EpochMillis now_ms) {
-    const EpochMillis minute = now_ms / 60'000;
+  concord::fake::XeroRateRemaining Count(Millis now_ms) {
+    const Millis minute = now_ms / 60'000;
     if (minute != minute_) {
       minute_ = minute;
       minute_calls_ = 0;
@@ -90,8 +98,8 @@ class XeroRateCounter {
 
  private:
   const Options& options_;
-  EpochMillis minute_ = -1;
-  EpochMillis day_start_ = -1;
+  Millis minute_ = -1;
+  Millis day_start_ = -1;
   std::int64_t minute_calls_ = 0;
   std::int64_t day_calls_ = 0;
 };
@@ -105,7 +113,7 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   auto xero_handler = [&](const HttpRequest& req) {
     const auto dataset = source.Current();
     concord::fake::XeroRequestContext ctx;
-    ctx.now_ms = concord::fake::NowMillis();
+    ctx.now_ms = NowMillis();
     ctx.request_id = uuids.Next();
     ctx.correlation_id = uuids.Next();
     ctx.remaining = rate.Count(ctx.now_ms);
@@ -115,7 +123,7 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   auto scim_handler = [&](const HttpRequest& req) {
     const auto dataset = source.Current();
     concord::fake::ScimRequestContext ctx;
-    ctx.now_ms = concord::fake::NowMillis();
+    ctx.now_ms = NowMillis();
     ctx.fail_status = options.fail_scim;
     return concord::fake::HandleScimRequest(req, dataset->scim, ctx);
   };

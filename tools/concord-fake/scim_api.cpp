@@ -10,6 +10,7 @@
 #include <string>
 #include <variant>
 
+#include "connectors/wire_time.hpp"
 #include "http_util.hpp"
 
 namespace concord::fake {
@@ -52,7 +53,7 @@ std::string_view Trim(std::string_view s) {
 
 // A parsed `meta.lastModified gt|ge "<date-time>"` filter.
 struct LastModifiedFilter {
-  EpochMillis since_ms = 0;
+  reconcile::Millis since_ms = 0;
   bool inclusive = false;  // ge
 };
 
@@ -80,7 +81,7 @@ std::variant<LastModifiedFilter, std::string> ParseFilter(std::string_view text)
   const json::value value = json::parse(literal, ec);
   if (ec || !value.is_string()) return "filter value is not a valid string literal";
   const std::string_view date(value.get_string());
-  const auto ms = ParseIsoDateTime(date);
+  const auto ms = connectors::ParseIsoDateTime(date);
   if (!ms) return "filter value '" + std::string(date) + "' is not an RFC 3339 date-time";
   return LastModifiedFilter{*ms, IEquals(op, "ge")};
 }
@@ -150,14 +151,15 @@ HttpResponse HandleScimRequest(const HttpRequest& req, const ScimDirectory& dire
   const auto& users = directory.users;
   auto first = users.begin();
   if (filter) {
-    const EpochMillis since = filter->since_ms;
-    first = filter->inclusive
-                ? std::lower_bound(
-                      users.begin(), users.end(), since,
-                      [](const ScimUser& u, EpochMillis t) { return u.last_modified_ms < t; })
-                : std::upper_bound(
-                      users.begin(), users.end(), since,
-                      [](EpochMillis t, const ScimUser& u) { return t < u.last_modified_ms; });
+    const reconcile::Millis since = filter->since_ms;
+    first = filter->inclusive ? std::lower_bound(users.begin(), users.end(), since,
+                                                 [](const ScimUser& u, reconcile::Millis t) {
+                                                   return u.last_modified_ms < t;
+                                                 })
+                              : std::upper_bound(users.begin(), users.end(), since,
+                                                 [](reconcile::Millis t, const ScimUser& u) {
+                                                   return t < u.last_modified_ms;
+                                                 });
   }
   const auto total = static_cast<std::int64_t>(users.end() - first);
   const std::int64_t skip = std::min(start_index - 1, total);

@@ -5,7 +5,7 @@
 
 #include "dataset.hpp"
 #include "http_types.hpp"
-#include "wire_time.hpp"
+#include "reconcile/model.hpp"
 
 // The SCIM 2.0 Users listing, as wire-formats.md §4 describes it:
 //   GET /scim/v2/Users?startIndex=&count=&filter=meta.lastModified gt "<RFC 3339>"
@@ -21,7 +21,7 @@ inline constexpr std::int64_t kScimMaxCount = 1000;
 
 // Everything about a request that the handler must not compute itself.
 struct ScimRequestContext {
-  EpochMillis now_ms = 0;
+  reconcile::Millis now_ms = 0;
   std::optional<unsigned> fail_status;  // when set, every request gets this status
 };
 

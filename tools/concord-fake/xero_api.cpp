@@ -10,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "connectors/wire_time.hpp"
 #include "http_util.hpp"
 
 namespace concord::fake {
@@ -99,7 +100,7 @@ struct ListQuery {
   std::optional<std::uint32_t> page;  // nullopt: unpaged (Xero's "fewer details" listing)
   std::uint32_t page_size = kXeroDefaultPageSize;
   bool include_archived = false;
-  std::optional<EpochMillis> modified_since;  // whole seconds
+  std::optional<reconcile::Millis> modified_since;  // whole seconds
 };
 
 // Parses the query and headers of a listing; returns an error message for a 400.
@@ -136,7 +137,7 @@ std::variant<ListQuery, std::string> ParseListQuery(const HttpRequest& req,
   const auto ims = req.find(http::field::if_modified_since);
   if (ims != req.end()) {
     const std::string_view text(ims->value().data(), ims->value().size());
-    const auto ms = ParseIsoDateTime(text);
+    const auto ms = connectors::ParseIsoDateTime(text);
     if (!ms) {
       return "If-Modified-Since must be an ISO-8601 UTC timestamp like 2024-06-01T12:00:00, got '" +
              std::string(text) + "'";
@@ -155,8 +156,9 @@ void AppendContacts(const XeroTenant& tenant, const ListQuery& q, std::string& o
   std::size_t start = 0;
   if (q.modified_since) {
     start = static_cast<std::size_t>(
-        std::lower_bound(contacts.begin(), contacts.end(), *q.modified_since,
-                         [](const XeroContact& c, EpochMillis t) { return c.updated_ms < t; }) -
+        std::lower_bound(
+            contacts.begin(), contacts.end(), *q.modified_since,
+            [](const XeroContact& c, reconcile::Millis t) { return c.updated_ms < t; }) -
         contacts.begin());
   }
   const std::size_t n = contacts.size();
@@ -280,7 +282,7 @@ HttpResponse HandleXeroRequest(const HttpRequest& req, const XeroTenant& tenant,
   body.reserve(contacts.size() + 400);
   body += R"({"Id":)" + Quote(ctx.request_id);
   body += R"(,"Status":"OK","ProviderName":"concord-fake","DateTimeUTC":)";
-  body += EscapeJsonSlashes(Quote(FormatXeroDate(ctx.now_ms, false)));
+  body += EscapeJsonSlashes(Quote(connectors::FormatXeroDate(ctx.now_ms, false)));
   if (q.page) {
     const std::uint32_t page_count = (item_count + q.page_size - 1) / q.page_size;
     body += R"(,"pagination":{"page":)" + std::to_string(*q.page) + R"(,"pageSize":)" +

@@ -6,7 +6,7 @@
 
 #include "dataset.hpp"
 #include "http_types.hpp"
-#include "wire_time.hpp"
+#include "reconcile/model.hpp"
 
 // The Xero Accounting API's contact listing, as wire-formats.md §1 describes it:
 //   GET /api.xro/2.0/Contacts?page=&pageSize=&includeArchived=   If-Modified-Since: ...
@@ -30,7 +30,7 @@ struct XeroRateRemaining {
 // Everything about a request that the handler must not compute itself (clock, randomness,
 // counters), so that HandleXeroRequest is a pure function.
 struct XeroRequestContext {
-  EpochMillis now_ms = 0;
+  reconcile::Millis now_ms = 0;
   std::string request_id;      // the envelope's "Id" and an error's "Instance"
   std::string correlation_id;  // the Xero-Correlation-Id header
   XeroRateRemaining remaining;
