@@ -50,7 +50,10 @@ struct PortalUser {
   std::string family_name;
   std::string display_name;
   bool active = true;
+  bool deleted = false;  // gone from the source: a full sync no longer saw it (rule 8)
   Millis updated_at = 0;
+  std::vector<std::string> groups;        // SCIM groups[] (value, else display): accounts it reaches
+  std::vector<std::string> entitlements;  // SCIM entitlements[] and roles[] values: permissions
   std::string raw_json;
 };
 
@@ -62,6 +65,19 @@ struct QuarantinedRecord {
   std::string remote_id;  // may be empty when the record had none
   std::string reason;
   std::string raw_json;
+};
+
+// An account a person belongs to: a finance account it is a person on, or a portal group
+// its login reaches. Memberships are the union over the person's links, so they survive
+// merges.
+struct Membership {
+  Side side = Side::kFinance;
+  std::string source;
+  std::string account_id;
+  std::string account_name;
+
+  bool operator==(const Membership&) const = default;
+  auto operator<=>(const Membership&) const = default;
 };
 
 // The canonical person concord keeps for one real human in one tenant.
@@ -76,6 +92,7 @@ struct Person {
   std::int64_t created_run = 0;             // run that created it; older persons win merges
   std::optional<std::string> merged_into;   // set when merged away
   std::vector<std::string> merged_from;     // every person merged into this one
+  std::vector<Membership> memberships;      // sorted, unique
 
   bool operator==(const Person&) const = default;
 };
@@ -89,6 +106,9 @@ struct Link {
   LinkRule rule = LinkRule::kEmailExact;
   LinkStatus status = LinkStatus::kActive;
   std::string evidence;  // the key compared, or why there was none
+  // Portal links only: the permissions the portal grants this login (SCIM entitlements and
+  // roles), kept per link and never widened by a merge.
+  std::vector<std::string> permissions;
 
   bool operator==(const Link&) const = default;
 };
@@ -124,12 +144,26 @@ struct ReviewItem {
   bool operator==(const ReviewItem&) const = default;
 };
 
-// The loser of a merge keeps merged_into; the snapshot is the loser as it was (JSON).
+// The loser of a merge keeps merged_into; the snapshot is the loser and its links as they
+// were just before the merge, so the merge can be explained and undone.
 struct Merge {
+  std::int64_t id = 0;  // assigned by the store; 0 in a plan
   std::string loser_id;
   std::string survivor_id;
   std::string reason;
-  std::string snapshot_json;
+  Person loser_before;
+  std::vector<Link> links_before;
+
+  bool operator==(const Merge&) const = default;
+};
+
+// Two persons an admin decided are different people (a merge undone, or a review item
+// resolved "keep separate"): reconcile never merges them again.
+struct KeepSeparate {
+  std::string person_a;
+  std::string person_b;
+
+  bool operator==(const KeepSeparate&) const = default;
 };
 
 enum class EventKind {
@@ -161,6 +195,7 @@ struct State {
   std::vector<PortalUser> portal;
   std::vector<Person> persons;  // including merged-away and inactive ones
   std::vector<Link> links;
+  std::vector<KeepSeparate> keep_separate;
 };
 
 struct PlanCounts {
@@ -202,5 +237,6 @@ std::optional<LinkRule> ParseLinkRule(std::string_view text);
 std::optional<PersonStatus> ParsePersonStatus(std::string_view text);
 std::optional<Origin> ParseOrigin(std::string_view text);
 std::optional<ReviewKind> ParseReviewKind(std::string_view text);
+std::optional<EventKind> ParseEventKind(std::string_view text);
 
 }  // namespace concord::reconcile

@@ -16,7 +16,6 @@
 
 #include "reconcile/email_key.hpp"
 #include "reconcile/person_id.hpp"
-#include "reconcile/snapshot.hpp"
 
 // The rules of DESIGN.md §5 (1–5 and survivorship) as one pass over the whole state:
 //
@@ -881,7 +880,7 @@ class Planner {
 
   // Merge rows (sorted by loser id) and their events, kept per survivor for EmitPersons.
   void EmitMerges(Plan& plan) {
-    // The losers' links as they were, for the snapshots: one pass over all links.
+    // The losers' links as they were (Merge::links_before): one pass over all links.
     std::unordered_map<std::string_view, std::vector<const Link*>> loser_links;
     for (int loser : losers_) loser_links.try_emplace(At(loser).after.id);
     for (const Link& l : state_.links) {
@@ -900,8 +899,14 @@ class Planner {
       std::string reason = MergeReason(w, survivor);
       std::vector<SubjectRef> subjects;
       for (const Link* l : links) subjects.push_back({l->side, l->source, l->remote_id});
-      plan.merges.push_back(
-          {w.after.id, survivor.id, reason, detail::MergeSnapshotJson(*w.before, links)});
+      Merge merge;
+      merge.loser_id = w.after.id;
+      merge.survivor_id = survivor.id;
+      merge.reason = reason;
+      merge.loser_before = *w.before;
+      merge.links_before.reserve(links.size());
+      for (const Link* l : links) merge.links_before.push_back(*l);
+      plan.merges.push_back(std::move(merge));
       merges_by_survivor_.emplace_back(
           w.merged_into, Event{EventKind::kMerged, survivor.id, std::move(subjects),
                                std::string(ToString(LinkRule::kEmailExact)), std::move(reason)});

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "reconcile/person_id.hpp"
-#include "reconcile/snapshot.hpp"
 
 namespace concord::reconcile {
 namespace {
@@ -144,8 +143,13 @@ TEST(FinanceDuplicates, ChangedEmailMergesAndTheOlderPersonSurvives) {
   EXPECT_EQ(plan.merges[0].loser_id, newer);
   EXPECT_EQ(plan.merges[0].survivor_id, older);
   EXPECT_NE(plan.merges[0].reason.find("ann@example.com"), std::string::npos);
-  EXPECT_NE(plan.merges[0].snapshot_json.find("\"id\":\"" + newer + "\""), std::string::npos);
-  EXPECT_NE(plan.merges[0].snapshot_json.find("\"remote_id\":\"c2\""), std::string::npos);
+  EXPECT_EQ(plan.merges[0].id, 0);  // the store assigns it
+  EXPECT_EQ(plan.merges[0].loser_before.id, newer);
+  EXPECT_FALSE(plan.merges[0].loser_before.merged_into);
+  EXPECT_EQ(plan.merges[0].loser_before.email, "ann.lee@example.com");
+  ASSERT_EQ(plan.merges[0].links_before.size(), 1u);
+  EXPECT_EQ(plan.merges[0].links_before[0].remote_id, "c2");
+  EXPECT_EQ(plan.merges[0].links_before[0].person_id, newer);
   // The moved link keeps the rule it was made with; its move is a relink event.
   EXPECT_EQ(FindLink(s, Side::kFinance, "c2")->rule, LinkRule::kEmailExact);
   EXPECT_EQ(CountEvents(plan, EventKind::kMerged), 1);
@@ -266,8 +270,9 @@ TEST(PortalOrigin, MergedIntoFinancePersonWhenFinanceArrives) {
   EXPECT_EQ(loser->merged_into, finance_person.id);
   ASSERT_EQ(plan.merges.size(), 1u);
   EXPECT_EQ(plan.merges[0].loser_id, portal_person);
-  EXPECT_NE(plan.merges[0].snapshot_json.find("\"origin\":\"portal\""), std::string::npos);
-  EXPECT_NE(plan.merges[0].snapshot_json.find("\"rule\":\"portal_origin\""), std::string::npos);
+  EXPECT_EQ(plan.merges[0].loser_before.origin, Origin::kPortal);
+  ASSERT_EQ(plan.merges[0].links_before.size(), 1u);
+  EXPECT_EQ(plan.merges[0].links_before[0].rule, LinkRule::kPortalOrigin);
   EXPECT_NE(plan.merges[0].reason.find("finance wins"), std::string::npos);
   EXPECT_TRUE(Reconcile(s, kRun3).Empty());
 }
@@ -471,7 +476,7 @@ TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
   const std::string c3_person = PersonOf(s, Side::kFinance, "c3").id;
   // A link whose record was not loaded, on the person that is about to be merged away.
   s.links.push_back(Link{Side::kPortal, "scim", "not-loaded", c3_person, LinkRule::kManual,
-                         LinkStatus::kActive, "admin"});
+                         LinkStatus::kActive, "admin", {}});
   s.finance[1].email = "q@example.com";
   s.finance[2].email = "Q@example.com";
   Plan plan;
@@ -488,7 +493,7 @@ TEST(PartialState, LinkToAMissingPersonIsRemade) {
   State s;
   s.finance = {Finance("c1", "u@example.com")};
   s.links = {Link{Side::kFinance, "xero", "c1", "gone", LinkRule::kEmailExact, LinkStatus::kActive,
-                  "email_key=u@example.com"}};
+                  "email_key=u@example.com", {}}};
   Plan plan;
   s = SyncOnce(s, kRun1, &plan);
   ASSERT_EQ(s.persons.size(), 1u);
@@ -584,32 +589,20 @@ TEST(Apply, UpsertsPersonsAndLinksByKey) {
   Person p;
   p.id = "p1";
   s.persons = {p};
-  s.links = {Link{Side::kFinance, "xero", "c1", "p1", LinkRule::kNoEmail, LinkStatus::kActive, ""}};
+  s.links = {Link{Side::kFinance, "xero", "c1", "p1", LinkRule::kNoEmail, LinkStatus::kActive, "", {}}};
   Plan plan;
   p.given_name = "changed";
   Person q;
   q.id = "p2";
   plan.persons = {p, q};
   plan.links = {
-      Link{Side::kFinance, "xero", "c1", "p2", LinkRule::kNoEmail, LinkStatus::kActive, ""},
-      Link{Side::kPortal, "scim", "u1", "p2", LinkRule::kPortalOrigin, LinkStatus::kActive, ""}};
+      Link{Side::kFinance, "xero", "c1", "p2", LinkRule::kNoEmail, LinkStatus::kActive, "", {}},
+      Link{Side::kPortal, "scim", "u1", "p2", LinkRule::kPortalOrigin, LinkStatus::kActive, "", {}}};
   State after = Apply(s, plan);
   ASSERT_EQ(after.persons.size(), 2u);
   EXPECT_EQ(after.persons[0].given_name, "changed");
   ASSERT_EQ(after.links.size(), 2u);
   EXPECT_EQ(after.links[0].person_id, "p2");
-}
-
-TEST(Snapshot, EscapesTextAndReplacesBadUtf8) {
-  std::string out;
-  detail::AppendJsonString(out, "a\"b\\c\n\x01 ü \xff");
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001 ü \\ufffd\"");
-  Person p;
-  p.id = "x";
-  EXPECT_EQ(detail::MergeSnapshotJson(p, {}),
-            "{\"person\":{\"id\":\"x\",\"status\":\"active\",\"origin\":\"finance\",\"email\":"
-            "null,\"given_name\":\"\",\"family_name\":\"\",\"display_name\":\"\",\"created_run\":"
-            "0,\"merged_into\":null,\"merged_from\":[]},\"links\":[]}");
 }
 
 }  // namespace
