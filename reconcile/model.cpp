@@ -79,5 +79,6 @@ std::optional<Origin> ParseOrigin(std::string_view t) { return ValueOf(kOriginNa
 std::optional<ReviewKind> ParseReviewKind(std::string_view t) {
   return ValueOf(kReviewKindNames, t);
 }
+std::optional<EventKind> ParseEventKind(std::string_view t) { return ValueOf(kEventKindNames, t); }
 
 }  // namespace concord::reconcile
