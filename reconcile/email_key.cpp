@@ -6,6 +6,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -340,7 +341,166 @@ std::optional<std::string> CanonicalDomain(std::string_view domain, std::string&
   return ascii;
 }
 
+// Where `raw` splits into addresses: ',' and ';' outside quoted strings, angle brackets
+// and quoted-pairs. A part without '@' that is followed by a "<addr>" part is a display
+// name that held a separator ("Lee, Ann <ann@x.example>") and is joined to it again.
+std::vector<std::string_view> SplitParts(std::string_view raw) {
+  std::vector<std::string_view> parts;
+  bool quoted = false;
+  int angle = 0;
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (quoted) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      ++angle;
+    } else if (c == '>') {
+      if (angle > 0) --angle;
+    } else if ((c == ',' || c == ';') && angle == 0) {
+      parts.push_back(raw.substr(begin, i - begin));
+      begin = i + 1;
+    }
+  }
+  parts.push_back(raw.substr(begin));
+  std::vector<std::string_view> joined;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    while (part.find('@') == std::string_view::npos && i + 1 < parts.size() &&
+           parts[i + 1].find('<') != std::string_view::npos) {
+      // Contiguous views into `raw`: widen `part` over the separator and the next part.
+      ++i;
+      part = std::string_view(part.data(),
+                              static_cast<std::size_t>(parts[i].data() - part.data()) +
+                                  parts[i].size());
+    }
+    joined.push_back(part);
+  }
+  return joined;
+}
+
+// A configured domain as the key spells domains: lower-case A-label, no trailing dot.
+std::string ConfiguredDomain(std::string_view domain) {
+  domain = TrimUnicode(domain);
+  std::string error;
+  if (std::optional<std::string> canonical = CanonicalDomain(domain, error)) return *canonical;
+  std::string out(domain);
+  AsciiLower(out);
+  return out;
+}
+
+// Whether the configured `name` is the key's `domain`. ASCII names (the usual case) compare
+// without allocating; this runs once per record and configured domain.
+bool IsConfiguredDomain(std::string_view name, std::string_view domain) {
+  name = TrimUnicode(name);
+  if (!IsAscii(name)) return ConfiguredDomain(name) == domain;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.size() != domain.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != domain[i]) return false;
+  }
+  return true;
+}
+
+// Cut `local` at its first '+', unless that would leave nothing.
+std::string_view DropPlusTag(std::string_view local) {
+  std::size_t plus = local.find('+');
+  return plus == 0 || plus == std::string_view::npos ? local : local.substr(0, plus);
+}
+
 }  // namespace
+
+EmailField SplitEmailField(std::string_view raw) {
+  EmailField field;
+  if (raw.find_first_of(",;") == std::string_view::npos) {
+    field.first = ExactEmailKey(raw);
+    return field;
+  }
+  std::vector<std::string_view> parts = SplitParts(raw);
+  if (parts.size() == 1) {
+    field.first = ExactEmailKey(raw);
+    return field;
+  }
+  std::optional<EmailKey> first_invalid;
+  std::vector<std::string> invalid;  // "'part': reason"
+  std::size_t non_empty = 0;
+  for (std::string_view part : parts) {
+    EmailKey key = ExactEmailKey(part);
+    if (key.status == EmailKey::Status::kMissing) continue;
+    ++non_empty;
+    if (key.status == EmailKey::Status::kInvalid) {
+      std::string shown(TrimUnicode(part).substr(0, 80));
+      if (!IsValidUtf8(shown)) shown = "(not UTF-8)";
+      invalid.push_back("'" + shown + "': " + key.reason);
+      if (!first_invalid) first_invalid = std::move(key);
+      continue;
+    }
+    if (!field.first.valid()) {
+      field.first = std::move(key);
+    } else if (key.key != field.first.key &&
+               std::find(field.more.begin(), field.more.end(), key.key) == field.more.end()) {
+      field.more.push_back(std::move(key.key));
+    }
+  }
+  if (field.first.valid()) {
+    field.problems = std::move(invalid);
+  } else if (first_invalid) {
+    field.first = std::move(*first_invalid);
+    if (non_empty > 1) {
+      field.first.reason = "none of the " + std::to_string(non_empty) +
+                           " addresses in the field is valid; the first: " + field.first.reason;
+    }
+  }
+  return field;
+}
+
+std::string LooseEmailKey(std::string_view exact_key, const LooseRules& rules) {
+  std::size_t at = exact_key.rfind('@');
+  if (at == std::string_view::npos || at == 0 || exact_key.front() == '"') {
+    return std::string(exact_key);
+  }
+  std::string_view local = exact_key.substr(0, at);
+  std::string_view domain = exact_key.substr(at + 1);
+  for (const std::string& entry : rules.loose_domains) {
+    std::string_view name = entry;
+    std::string_view canonical;
+    if (std::size_t eq = name.find('='); eq != std::string_view::npos) {
+      canonical = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (!IsConfiguredDomain(name, domain)) continue;
+    std::string out;
+    for (char c : DropPlusTag(local)) {
+      if (c != '.') out += c;
+    }
+    if (out.empty()) out = std::string(local);
+    out += '@';
+    if (!canonical.empty()) {
+      out += ConfiguredDomain(canonical);
+    } else if (domain == "googlemail.com") {
+      out += "gmail.com";
+    } else {
+      out += domain;
+    }
+    return out;
+  }
+  for (const std::string& entry : rules.plus_domains) {
+    if (!IsConfiguredDomain(entry, domain)) continue;
+    std::string out(DropPlusTag(local));
+    out += '@';
+    out += domain;
+    return out;
+  }
+  return std::string(exact_key);
+}
 
 EmailKey ExactEmailKey(std::string_view raw) {
   if (!IsValidUtf8(raw)) return Invalid("not valid UTF-8");

@@ -293,7 +293,7 @@ class Planner {
     r.index = index;
     r.id = RecordKey{side, source, remote_id};
     r.raw_email = email;
-    r.key = ExactEmailKey(email);
+    r.key = SplitEmailField(email).first;  // email 1: the first valid address of the field
     r.active = active;
     r.link_status = status;
     r.updated_at = updated_at;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "reconcile/email_key.hpp"
 #include "reconcile/model.hpp"
 
 namespace concord::reconcile {
@@ -11,6 +12,7 @@ namespace concord::reconcile {
 struct Settings {
   std::string tenant_id;    // seeds new person ids, so they are stable and order-free
   std::int64_t run_id = 0;  // stamped on persons this plan creates (Person::created_run)
+  LooseRules loose = {};    // tenant rules.loose_domains / rules.plus_domains (rule 6)
 };
 
 // Computes what must change so the canonical state agrees with the source records.

@@ -91,17 +91,28 @@ std::string Unescape(const std::string& text) {
   return out;
 }
 
-std::vector<KeyCase> LoadCases() {
-  std::vector<KeyCase> cases;
-  std::ifstream in(CONCORD_RECONCILE_TESTDATA "/email_key_cases.tsv");
+// The rows of a tab-separated case file (comments and blank lines skipped), each with
+// `columns` unescaped fields and its line number in front.
+std::vector<std::pair<int, std::vector<std::string>>> LoadRows(const std::string& file,
+                                                               std::size_t columns) {
+  std::vector<std::pair<int, std::vector<std::string>>> rows;
+  std::ifstream in(std::string(CONCORD_RECONCILE_TESTDATA "/") + file);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> fields;
     std::stringstream stream(line);
-    for (std::string field; std::getline(stream, field, '\t');) fields.push_back(field);
-    fields.resize(3);
-    cases.push_back({number, Unescape(fields[0]), fields[1], Unescape(fields[2])});
+    for (std::string field; std::getline(stream, field, '\t');) fields.push_back(Unescape(field));
+    fields.resize(columns);
+    rows.emplace_back(number, std::move(fields));
+  }
+  return rows;
+}
+
+std::vector<KeyCase> LoadCases() {
+  std::vector<KeyCase> cases;
+  for (auto& [line, f] : LoadRows("email_key_cases.tsv", 3)) {
+    cases.push_back({line, f[0], f[1], f[2]});
   }
   return cases;
 }
@@ -170,6 +181,79 @@ TEST(ExactEmailKey, NeverThrowsOnArbitraryBytes) {
     if (key.valid()) {
       EXPECT_EQ(ExactEmailKey(key.key).key, key.key) << s;
     }
+  }
+}
+
+std::vector<std::string> Words(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::stringstream stream(text);
+  for (std::string word; std::getline(stream, word, separator);) {
+    if (!word.empty()) out.push_back(word);
+  }
+  return out;
+}
+
+// loose_key_cases.tsv: exact key, loose domains ("default" or a comma list, "-" for none),
+// plus domains (comma list), expected loose key.
+TEST(LooseEmailKey, MatchesTable) {
+  auto rows = LoadRows("loose_key_cases.tsv", 4);
+  ASSERT_GT(rows.size(), 15u);
+  for (const auto& [line, f] : rows) {
+    LooseRules rules;
+    if (f[1] != "default") rules.loose_domains = Words(f[1] == "-" ? "" : f[1], ',');
+    rules.plus_domains = Words(f[2], ',');
+    EXPECT_EQ(LooseEmailKey(f[0], rules), f[3]) << "loose_key_cases.tsv line " << line;
+    // Loose keys are a fixed point too.
+    EXPECT_EQ(LooseEmailKey(f[3], rules), f[3]) << "loose_key_cases.tsv line " << line;
+  }
+}
+
+// email_field_cases.tsv: raw field, status of email 1, its key (valid) or a reason
+// substring (invalid), the further keys (space-separated), the number of problems.
+TEST(SplitEmailField, MatchesTable) {
+  auto rows = LoadRows("email_field_cases.tsv", 5);
+  ASSERT_GT(rows.size(), 15u);
+  for (const auto& [line, f] : rows) {
+    SCOPED_TRACE("email_field_cases.tsv line " + std::to_string(line));
+    EmailField field = SplitEmailField(f[0]);
+    ASSERT_EQ(StatusName(field.first.status), f[1]) << field.first.key << field.first.reason;
+    if (f[1] == "valid") {
+      EXPECT_EQ(field.first.key, f[2]);
+    } else if (f[1] == "invalid") {
+      EXPECT_NE(field.first.reason.find(f[2]), std::string::npos) << field.first.reason;
+    }
+    EXPECT_EQ(field.more, Words(f[3], ' '));
+    EXPECT_EQ(std::to_string(field.problems.size()), f[4].empty() ? "0" : f[4]);
+  }
+}
+
+TEST(SplitEmailField, OnePartIsExactlyTheExactKey) {
+  for (const char* raw : {"a@example.com", "  A@Example.com ", "Lee <a@example.com>", "", "x",
+                          "\"a,b\"@example.com", "\"a;b\" <a@example.com>"}) {
+    EmailField field = SplitEmailField(raw);
+    EmailKey key = ExactEmailKey(raw);
+    EXPECT_EQ(field.first.status, key.status) << raw;
+    EXPECT_EQ(field.first.key, key.key) << raw;
+    EXPECT_EQ(field.first.reason, key.reason) << raw;
+    EXPECT_TRUE(field.more.empty());
+    EXPECT_TRUE(field.problems.empty());
+  }
+}
+
+TEST(SplitEmailField, NeverThrowsOnArbitraryBytes) {
+  std::uint32_t state = 777;
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    int len = static_cast<int>(state % 60);
+    for (int i = 0; i < len; ++i) {
+      state = state * 1664525u + 1013904223u;
+      const char alphabet[] = "a@.,;\"<> \\x\x01\xC3\xA4";
+      s += alphabet[(state >> 16) % (sizeof alphabet - 1)];
+    }
+    EmailField field;
+    EXPECT_NO_THROW(field = SplitEmailField(s));
+    for (const std::string& more : field.more) EXPECT_TRUE(ExactEmailKey(more).valid()) << s;
+    EXPECT_NO_THROW(LooseEmailKey(field.first.key, LooseRules{}));
   }
 }
 
