@@ -1,6 +1,9 @@
 #include "daemon/render.hpp"
 
 #include <boost/json.hpp>
+#include <map>
+
+#include "store/model_json.hpp"
 
 namespace concord::daemon {
 namespace json = boost::json;
@@ -16,25 +19,6 @@ json::array Strings(const std::vector<std::string>& items) {
   json::array out;
   for (const auto& s : items) out.push_back(json::string(s));
   return out;
-}
-
-json::object PersonJson(const reconcile::Person& p) {
-  return {{"person_id", p.id},
-          {"status", ToString(p.status)},
-          {"origin", ToString(p.origin)},
-          {"email", OptionalString(p.email)},
-          {"given_name", p.given_name},
-          {"family_name", p.family_name},
-          {"display_name", p.display_name},
-          {"merged_into", OptionalString(p.merged_into)},
-          {"merged_from", Strings(p.merged_from)}};
-}
-
-json::object LinkJson(const reconcile::Link& l) {
-  return {{"side", ToString(l.side)},     {"source", l.source},
-          {"remote_id", l.remote_id},     {"person_id", l.person_id},
-          {"rule", ToString(l.rule)},     {"status", ToString(l.status)},
-          {"evidence", l.evidence}};
 }
 
 }  // namespace
@@ -83,6 +67,34 @@ json::object ExportJson(const std::string& tenant, const store::ExportPerson& e)
           {"merged_from", Strings(p.merged_from)}};
 }
 
+json::object ExplanationJson(const store::Explanation& e) {
+  json::array links;
+  for (const auto& row : e.links) {
+    auto link = store::ToJson(row.link);
+    link["run_id"] = row.run_id;
+    links.push_back(std::move(link));
+  }
+  json::array merges;
+  for (const auto& m : e.merges) {
+    merges.push_back(json::object{{"merge_id", m.id},
+                                  {"loser_id", m.loser_id},
+                                  {"reason", m.reason},
+                                  {"run_id", m.run_id},
+                                  {"undone", m.undone}});
+  }
+  json::array events;
+  for (const auto& row : e.events) {
+    auto fields = EventFields(row.event);
+    fields["run_id"] = row.run_id;
+    fields["seq"] = row.seq;
+    events.push_back(std::move(fields));
+  }
+  return {{"person", store::ToJson(e.person)},
+          {"links", std::move(links)},
+          {"merges", std::move(merges)},
+          {"events", std::move(events)}};
+}
+
 json::object ReviewItemJson(const store::OpenReviewItem& item) {
   return {{"id", item.id},
           {"kind", item.kind},
@@ -107,10 +119,28 @@ json::object CountsJson(const reconcile::PlanCounts& c) {
           {"review_closed", c.review_closed}};
 }
 
-json::array PlanJson(const reconcile::Plan& plan) {
+json::array PlanJson(const reconcile::Plan& plan, const reconcile::State& before) {
   json::array out;
-  for (const auto& p : plan.persons) out.push_back(json::object{{"op", "person"}, {"after", PersonJson(p)}});
-  for (const auto& l : plan.links) out.push_back(json::object{{"op", "link"}, {"after", LinkJson(l)}});
+  std::map<std::string_view, const reconcile::Person*> persons;
+  for (const auto& p : before.persons) persons.emplace(p.id, &p);
+  std::map<std::tuple<reconcile::Side, std::string_view, std::string_view>, const reconcile::Link*>
+      links;
+  for (const auto& l : before.links) links.emplace(std::tuple(l.side, l.source, l.remote_id), &l);
+
+  for (const auto& p : plan.persons) {
+    auto it = persons.find(p.id);
+    out.push_back(json::object{
+        {"op", "person"},
+        {"before", it == persons.end() ? json::value(nullptr) : json::value(store::ToJson(*it->second))},
+        {"after", store::ToJson(p)}});
+  }
+  for (const auto& l : plan.links) {
+    auto it = links.find(std::tuple(l.side, std::string_view(l.source), std::string_view(l.remote_id)));
+    out.push_back(json::object{
+        {"op", "link"},
+        {"before", it == links.end() ? json::value(nullptr) : json::value(store::ToJson(*it->second))},
+        {"after", store::ToJson(l)}});
+  }
   for (const auto& m : plan.merges) {
     out.push_back(json::object{{"op", "merge"},
                                {"loser_id", m.loser_id},

@@ -16,6 +16,10 @@ boost::json::object ExportJson(const std::string& tenant, const store::ExportPer
 // One line of `concord review`.
 boost::json::object ReviewItemJson(const store::OpenReviewItem& item);
 
+// One line of `concord explain`: the person, its links (rule, status, evidence, run), the
+// merges into it and every event that touched it or its records.
+boost::json::object ExplanationJson(const store::Explanation& explanation);
+
 boost::json::array SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects);
 
 // An event's fields for the reconciliation log (without ts/level/event).
@@ -23,8 +27,9 @@ boost::json::object EventFields(const reconcile::Event& event);
 
 boost::json::object CountsJson(const reconcile::PlanCounts& counts);
 
-// A plan as JSON Lines records: one object per change, each with its "op" (what a dry run
-// prints and stores on the run).
-boost::json::array PlanJson(const reconcile::Plan& plan);
+// A plan as JSON Lines records: one object per change, each with its "op" and, for persons
+// and links, the row "before" (null when new) and "after" (what a dry run prints and stores
+// on the run).
+boost::json::array PlanJson(const reconcile::Plan& plan, const reconcile::State& before);
 
 }  // namespace concord::daemon

@@ -4,23 +4,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "daemon/log.hpp"
 #include "daemon/render.hpp"
 #include "reconcile/reconcile.hpp"
-#include "store/canonical_store.hpp"
-#include "store/lease.hpp"
 
 namespace concord::daemon {
 namespace json = boost::json;
 using reconcile::Millis;
 
 namespace {
-
-// Short, so a killed process blocks its tenant only briefly; the run prolongs the lease at
-// every page and before applying, which is far more often than this.
-constexpr std::chrono::seconds kLeaseTtl{std::chrono::minutes(2)};
 
 struct Fetched {
   std::vector<reconcile::FinancePerson> finance;
@@ -30,14 +25,21 @@ struct Fetched {
   connectors::FetchSummary portal_summary;
 };
 
+using RecordKey = std::pair<std::string_view, std::string_view>;  // (source, remote id)
+
+template <typename Record>
+std::set<RecordKey> KeysOf(const std::vector<Record>& records) {
+  std::set<RecordKey> keys;
+  for (const auto& r : records) keys.emplace(r.source, r.remote_id);
+  return keys;
+}
+
 // Replaces stored records by this run's fresh copies and adds the new ones.
 template <typename Record>
 void Overlay(std::vector<Record>& stored, const std::vector<Record>& fetched) {
-  std::map<std::pair<std::string_view, std::string_view>, std::size_t> index;
+  std::map<RecordKey, std::size_t> index;
   for (std::size_t i = 0; i < stored.size(); ++i) {
-    index.emplace(std::pair<std::string_view, std::string_view>(stored[i].source,
-                                                                stored[i].remote_id),
-                  i);
+    index.emplace(RecordKey(stored[i].source, stored[i].remote_id), i);
   }
   std::vector<Record> added;
   for (const auto& record : fetched) {
@@ -67,6 +69,57 @@ void KeepLastCopy(std::vector<Record>& records) {
   records = std::move(unique);
 }
 
+// Rule 7: a record erased on request keeps only its identity; everything personal goes, and
+// a tombstoned record stays erased whatever the source sends later.
+void EraseOnRequest(std::vector<reconcile::FinancePerson>& records,
+                    const std::set<reconcile::SubjectRef>& tombstones,
+                    std::vector<reconcile::SubjectRef>& newly_erased) {
+  for (auto& r : records) {
+    reconcile::SubjectRef ref{reconcile::Side::kFinance, r.source, r.remote_id};
+    bool tombstoned = tombstones.contains(ref);
+    if (r.status != reconcile::LinkStatus::kErased && !tombstoned) continue;
+    if (!tombstoned) newly_erased.push_back(ref);
+    r.status = reconcile::LinkStatus::kErased;
+    r.given_name.clear();
+    r.family_name.clear();
+    r.email.clear();
+    r.email2.clear();
+    r.raw_json.clear();
+  }
+}
+
+// Rule 8: a full sync that no longer sees a stored record treats it as deleted in the
+// source. The deleted copies are stored with the run.
+void MarkMissingAsDeleted(reconcile::State& state, Fetched& fetched) {
+  auto seen_finance = KeysOf(fetched.finance);
+  std::vector<reconcile::FinancePerson> gone_finance;
+  for (auto& r : state.finance) {
+    if (seen_finance.contains({r.source, r.remote_id})) continue;
+    if (r.status == reconcile::LinkStatus::kDeleted || r.status == reconcile::LinkStatus::kErased) {
+      continue;
+    }
+    r.status = reconcile::LinkStatus::kDeleted;
+    gone_finance.push_back(r);
+  }
+  auto seen_portal = KeysOf(fetched.portal);
+  std::vector<reconcile::PortalUser> gone_portal;
+  for (auto& u : state.portal) {
+    if (seen_portal.contains({u.source, u.remote_id}) || u.deleted) continue;
+    u.deleted = true;
+    gone_portal.push_back(u);
+  }
+  fetched.finance.insert(fetched.finance.end(), gone_finance.begin(), gone_finance.end());
+  fetched.portal.insert(fetched.portal.end(), gone_portal.begin(), gone_portal.end());
+}
+
+std::int64_t ActivePersons(const reconcile::State& state) {
+  std::int64_t active = 0;
+  for (const auto& p : state.persons) {
+    if (!p.merged_into && p.status == reconcile::PersonStatus::kActive) ++active;
+  }
+  return active;
+}
+
 std::optional<Millis> NextCursor(const connectors::FetchSummary& summary,
                                  std::chrono::seconds overlap) {
   if (summary.source_clock <= 0) return std::nullopt;
@@ -84,88 +137,66 @@ void MaybeStopBeforeCommit() {
 
 }  // namespace
 
+std::optional<std::string> SafeguardHolds(const RulesConfig& rules, std::int64_t active,
+                                          std::int64_t deactivations) {
+  if (deactivations > rules.max_deactivations) {
+    return "the plan deactivates " + std::to_string(deactivations) + " persons, more than " +
+           "max_deactivations (" + std::to_string(rules.max_deactivations) +
+           "); run again with --confirm-deletes to apply it";
+  }
+  constexpr std::int64_t kRatioAppliesFrom = 100;
+  if (active >= kRatioAppliesFrom &&
+      static_cast<double>(deactivations) > rules.max_deactivation_ratio * active) {
+    return "the plan deactivates " + std::to_string(deactivations) + " of " +
+           std::to_string(active) + " active persons, more than max_deactivation_ratio (" +
+           std::to_string(rules.max_deactivation_ratio) +
+           "); run again with --confirm-deletes to apply it";
+  }
+  return std::nullopt;
+}
+
 SyncJob::SyncJob(store::Connection& conn, const TenantConfig& tenant,
                  connectors::FinanceSource& finance, connectors::PortalSource& portal,
                  std::string owner)
     : conn_(conn), tenant_(tenant), finance_(finance), portal_(portal), owner_(std::move(owner)) {}
 
-SyncOutcome SyncJob::Run(const SyncRequest& request) {
-  SyncOutcome outcome;
-  const std::string& tenant = tenant_.id;
-  auto lease = store::TakeLease(conn_, tenant, owner_, kLeaseTtl);
-  if (!lease) {
-    outcome.status = "busy";
-    outcome.error = "tenant '" + tenant + "' is being synced by another process";
-    Log(Level::kWarn, "run_skipped", {{"tenant", tenant}, {"reason", outcome.error}});
-    return outcome;
-  }
-  // Released on every path out; an expired lease would also free the tenant, just later.
-  struct Release {
-    store::Connection& conn;
-    const store::Lease& lease;
-    ~Release() {
-      try {
-        store::ReleaseLease(conn, lease);
-      } catch (const std::exception&) {
-      }
-    }
-  } release{conn_, *lease};
-
-  store::CanonicalStore store(conn_);
-  const char* mode = request.full ? "full" : "incremental";
-  outcome.run_id = store.StartRun(tenant, request.trigger, mode, request.dry_run);
-  const auto run_id = outcome.run_id;
-  const auto started = std::chrono::steady_clock::now();
-  Log(Level::kInfo, "run_started",
-      {{"tenant", tenant}, {"run_id", run_id}, {"trigger", request.trigger}, {"mode", mode},
-       {"dry_run", request.dry_run}});
-
-  auto fail = [&](const std::string& error) {
-    outcome.status = "failed";
-    outcome.error = error;
-    store.FinishRun(run_id, "failed", json::serialize(outcome.counts), error, std::nullopt);
-    Log(Level::kError, "run_finished",
-        {{"tenant", tenant}, {"run_id", run_id}, {"status", "failed"}, {"error", error}});
-    return outcome;
-  };
-
-  // Prolongs the lease; a run that lost it must stop before doing more work.
-  auto keep_lease = [&] {
-    if (!store::ProlongLease(conn_, *lease, kLeaseTtl)) {
-      throw store::LeaseLost("the lease on tenant '" + tenant +
-                             "' was lost (expired and taken over); nothing was applied");
-    }
-  };
+RunOutcome SyncJob::Run(const SyncRequest& request) {
+  RunOutcome busy;
+  auto run = TenantRun::Begin(conn_, tenant_.id, owner_, request.trigger,
+                              request.full ? "full" : "incremental", request.dry_run, &busy);
+  if (!run) return busy;
+  auto& store = run->store();
+  auto& outcome = run->outcome();
 
   Fetched fetched;
   try {
-    auto cursors = store.LoadCursors(tenant);
+    auto cursors = store.LoadCursors(tenant_.id);
     connectors::FetchRequest finance_request, portal_request;
     if (!request.full) {
       finance_request.since = cursors.finance;
       portal_request.since = cursors.portal;
     }
     fetched.finance_summary = finance_.Fetch(finance_request, [&](connectors::FinancePage&& page) {
-      keep_lease();
+      run->KeepLease();
       for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant}, {"run_id", run_id}, {"side", "finance"},
+          {{"tenant", tenant_.id}, {"run_id", run->id()}, {"side", "finance"},
            {"records", static_cast<std::int64_t>(fetched.finance.size())}});
     });
     fetched.portal_summary = portal_.Fetch(portal_request, [&](connectors::PortalPage&& page) {
-      keep_lease();
+      run->KeepLease();
       for (auto& u : page.users) fetched.portal.push_back(std::move(u));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant}, {"run_id", run_id}, {"side", "portal"},
+          {{"tenant", tenant_.id}, {"run_id", run->id()}, {"side", "portal"},
            {"records", static_cast<std::int64_t>(fetched.portal.size())}});
     });
-    keep_lease();
+    run->KeepLease();
   } catch (const connectors::FetchError& e) {
-    return fail(e.what());
+    return run->Fail(e.what());
   } catch (const store::LeaseLost& e) {
-    return fail(e.what());
+    return run->Fail(e.what());
   }
   KeepLastCopy(fetched.finance);
   KeepLastCopy(fetched.portal);
@@ -173,57 +204,32 @@ SyncOutcome SyncJob::Run(const SyncRequest& request) {
   outcome.counts["fetched_portal"] = static_cast<std::int64_t>(fetched.portal.size());
   outcome.counts["quarantined"] = static_cast<std::int64_t>(fetched.quarantined.size());
 
-  auto state = store.LoadState(tenant);
+  store::RunCommit commit;
+  EraseOnRequest(fetched.finance, store.LoadTombstones(tenant_.id), commit.erased);
+  auto state = store.LoadState(tenant_.id);
+  const auto active_before = ActivePersons(state);
   Overlay(state.finance, fetched.finance);
   Overlay(state.portal, fetched.portal);
-  outcome.plan = reconcile::Reconcile(state, {tenant, run_id});
+  if (request.full) MarkMissingAsDeleted(state, fetched);
+  outcome.plan = reconcile::Reconcile(state, {tenant_.id, run->id()});
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
-  const std::string status =
-      fetched.quarantined.empty() ? "succeeded" : "succeeded_with_warnings";
 
   if (request.dry_run) {
-    outcome.status = status;
-    store.FinishRun(run_id, status, json::serialize(outcome.counts), std::nullopt,
-                    json::serialize(PlanJson(outcome.plan)));
-  } else {
-    store::RunCommit commit;
-    commit.tenant_id = tenant;
-    commit.run_id = run_id;
-    commit.lease = *lease;
-    commit.finance = &fetched.finance;
-    commit.portal = &fetched.portal;
-    commit.quarantined = &fetched.quarantined;
-    commit.plan = &outcome.plan;
-    commit.new_cursors.finance = NextCursor(fetched.finance_summary, tenant_.overlap);
-    commit.new_cursors.portal = NextCursor(fetched.portal_summary, tenant_.overlap);
-    commit.status = status;
-    commit.counts = outcome.counts;
-    commit.before_commit = MaybeStopBeforeCommit;
-    store::AppliedRun applied;
-    try {
-      applied = store.Apply(commit);
-    } catch (const store::LeaseLost& e) {
-      return fail(e.what());
-    } catch (const store::DbError& e) {
-      if (e.sqlstate().empty()) throw;  // the connection is gone: nothing more to record
-      return fail(std::string("applying the plan failed, nothing was applied: ") + e.what());
-    }
-    outcome.status = status;
-    outcome.counts = applied.counts;
-    for (const auto& event : applied.events) {
-      auto fields = EventFields(event);
-      fields["tenant"] = tenant;
-      fields["run_id"] = run_id;
-      Log(event.kind == reconcile::EventKind::kQuarantined ? Level::kWarn : Level::kInfo,
-          "decision", std::move(fields));
+    return run->FinishWithoutApply("succeeded", std::nullopt, state);
+  }
+  if (!request.confirm_deletes) {
+    if (auto why = SafeguardHolds(tenant_.rules, active_before, outcome.plan.counts.deactivated)) {
+      return run->FinishWithoutApply("held", *why, state);
     }
   }
-  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
-  Log(Level::kInfo, "run_finished",
-      {{"tenant", tenant}, {"run_id", run_id}, {"status", outcome.status}, {"mode", mode},
-       {"dry_run", request.dry_run}, {"duration_ms", elapsed.count()}, {"counts", outcome.counts}});
-  return outcome;
+  commit.finance = &fetched.finance;
+  commit.portal = &fetched.portal;
+  commit.quarantined = &fetched.quarantined;
+  commit.new_cursors.finance = NextCursor(fetched.finance_summary, tenant_.overlap);
+  commit.new_cursors.portal = NextCursor(fetched.portal_summary, tenant_.overlap);
+  commit.before_commit = MaybeStopBeforeCommit;
+  return run->Apply(std::move(commit),
+                    fetched.quarantined.empty() ? "succeeded" : "succeeded_with_warnings");
 }
 
 }  // namespace concord::daemon

@@ -1,12 +1,11 @@
 #pragma once
-// One run of one tenant (DESIGN.md §4): lease, run row, fetch, plan, apply, log.
+// One sync of one tenant (DESIGN.md §4): lease, run row, fetch, plan, safeguard, apply, log.
 
-#include <boost/json/object.hpp>
 #include <string>
 
 #include "connectors/source.hpp"
 #include "daemon/config.hpp"
-#include "reconcile/model.hpp"
+#include "daemon/tenant_run.hpp"
 #include "store/pg.hpp"
 
 namespace concord::daemon {
@@ -15,15 +14,7 @@ struct SyncRequest {
   std::string trigger = "manual";  // schedule | manual | webhook | startup
   bool full = false;
   bool dry_run = false;
-};
-
-struct SyncOutcome {
-  std::int64_t run_id = 0;  // 0 when no run was started (lease busy)
-  // succeeded | succeeded_with_warnings | failed | held | busy (another process runs it)
-  std::string status;
-  std::string error;
-  boost::json::object counts;
-  reconcile::Plan plan;  // what was decided (applied unless dry_run)
+  bool confirm_deletes = false;  // apply a plan the deactivation safeguard would hold
 };
 
 class SyncJob {
@@ -35,7 +26,7 @@ class SyncJob {
 
   // Never throws for source or data problems: they end the run as `failed`, with nothing
   // applied and cursors unmoved. Database errors outside the run propagate.
-  SyncOutcome Run(const SyncRequest& request);
+  RunOutcome Run(const SyncRequest& request);
 
  private:
   store::Connection& conn_;
@@ -44,5 +35,10 @@ class SyncJob {
   connectors::PortalSource& portal_;
   std::string owner_;
 };
+
+// Why the deactivation safeguard (DESIGN.md §5 rule 8, §6 rules) holds a plan that would
+// deactivate `deactivations` of `active` persons; nullopt when it may be applied.
+std::optional<std::string> SafeguardHolds(const RulesConfig& rules, std::int64_t active,
+                                          std::int64_t deactivations);
 
 }  // namespace concord::daemon

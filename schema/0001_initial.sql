@@ -18,7 +18,8 @@ CREATE TABLE runs (
   id          bigserial PRIMARY KEY,
   tenant_id   text NOT NULL REFERENCES tenants (id),
   trigger     text NOT NULL CHECK (trigger IN ('schedule', 'manual', 'webhook', 'startup')),
-  mode        text NOT NULL CHECK (mode IN ('incremental', 'full')),
+  -- admin: an admin's decision applied (review resolved, merge undone), no source read
+  mode        text NOT NULL CHECK (mode IN ('incremental', 'full', 'admin')),
   dry_run     boolean NOT NULL DEFAULT false,
   status      text NOT NULL CHECK (status IN ('running', 'succeeded', 'succeeded_with_warnings',
                                               'failed', 'held')),
@@ -72,7 +73,10 @@ CREATE TABLE portal_users (
   family_name  text NOT NULL DEFAULT '',
   display_name text NOT NULL DEFAULT '',
   active       boolean NOT NULL,
+  deleted      boolean NOT NULL DEFAULT false,  -- a full sync no longer saw it
   updated_at   bigint NOT NULL,
+  groups       text[] NOT NULL DEFAULT '{}',  -- SCIM groups: accounts the login reaches
+  entitlements text[] NOT NULL DEFAULT '{}',  -- SCIM entitlements and roles
   raw          text,  -- the source JSON as delivered
   last_run     bigint NOT NULL,
   PRIMARY KEY (tenant_id, source, remote_id)
@@ -102,6 +106,7 @@ CREATE TABLE persons (
   created_run  bigint NOT NULL,
   merged_into  text,
   merged_from  text[] NOT NULL DEFAULT '{}',
+  memberships  jsonb NOT NULL DEFAULT '[]',  -- [{side, source, account_id, account_name}]
   updated_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)
 );
@@ -116,6 +121,7 @@ CREATE TABLE links (
   rule      text NOT NULL CHECK (rule IN ('email_exact', 'no_email', 'portal_origin', 'manual')),
   status    text NOT NULL CHECK (status IN ('active', 'archived', 'deleted', 'erased')),
   evidence  text NOT NULL DEFAULT '',
+  permissions text[] NOT NULL DEFAULT '{}',  -- portal links: what the portal grants the login
   run_id    bigint NOT NULL,  -- the run that made or last changed the link
   PRIMARY KEY (tenant_id, side, source, remote_id)
 );
@@ -133,6 +139,29 @@ CREATE TABLE merges (
   undone_at   timestamptz
 );
 CREATE INDEX merges_tenant_idx ON merges (tenant_id, survivor_id);
+
+-- Admin decisions that two persons are different people (a merge undone, a review item
+-- resolved "keep separate"); reconcile never merges them again. person_a < person_b.
+CREATE TABLE keep_separate (
+  tenant_id  text NOT NULL,
+  person_a   text NOT NULL,
+  person_b   text NOT NULL,
+  reason     text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, person_a, person_b)
+);
+
+-- Source records erased on request (Xero GDPRREQUEST): their personal data is gone from
+-- every table, and later copies from the source are not imported again.
+CREATE TABLE tombstones (
+  tenant_id  text NOT NULL,
+  side       text NOT NULL,
+  source     text NOT NULL,
+  remote_id  text NOT NULL,
+  run_id     bigint NOT NULL,
+  erased_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, side, source, remote_id)
+);
 
 -- dedup_key names "the same situation": one open item per situation, across runs.
 CREATE TABLE review_items (

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "store/model_json.hpp"
 #include "store/sql.hpp"
 
 namespace concord::store {
@@ -75,6 +76,7 @@ reconcile::Person ReadPerson(const Result& rows, int i) {
   p.created_run = rows.Int(i, 7);
   p.merged_into = rows.OptionalText(i, 8);
   p.merged_from = ParseTextArray(rows.Text(i, 9));
+  p.memberships = MembershipsFromJson(json::parse(rows.Text(i, 10)));
   return p;
 }
 
@@ -112,7 +114,9 @@ void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& user
   conn.CopyBegin(sql::kCopyPortal);
   for (const auto& u : users) {
     conn.CopyRow({u.source, u.remote_id, u.user_name, u.email, u.given_name, u.family_name,
-                  u.display_name, u.active ? "t" : "f", Num(u.updated_at), u.raw_json});
+                  u.display_name, u.active ? "t" : "f", u.deleted ? "t" : "f", Num(u.updated_at),
+                  TextArray(u.groups),
+                  TextArray(u.entitlements), u.raw_json});
   }
   conn.CopyEnd();
 }
@@ -123,7 +127,8 @@ void CopyPersons(Connection& conn, const std::vector<reconcile::Person>& persons
   for (const auto& p : persons) {
     conn.CopyRow({p.id, Str(ToString(p.status)), Str(ToString(p.origin)), OptionalParam(p.email),
                   p.given_name, p.family_name, p.display_name, Num(p.created_run),
-                  OptionalParam(p.merged_into), TextArray(p.merged_from)});
+                  OptionalParam(p.merged_into), TextArray(p.merged_from),
+                  json::serialize(ToJson(p.memberships))});
   }
   conn.CopyEnd();
 }
@@ -133,7 +138,8 @@ void CopyLinks(Connection& conn, const std::vector<reconcile::Link>& links) {
   conn.CopyBegin(sql::kCopyLinks);
   for (const auto& l : links) {
     conn.CopyRow({Str(ToString(l.side)), l.source, l.remote_id, l.person_id,
-                  Str(ToString(l.rule)), Str(ToString(l.status)), l.evidence});
+                  Str(ToString(l.rule)), Str(ToString(l.status)), l.evidence,
+                  TextArray(l.permissions)});
   }
   conn.CopyEnd();
 }
@@ -240,6 +246,9 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
     u.display_name = portal.Text(i, 6);
     u.active = portal.Bool(i, 7);
     u.updated_at = portal.Int(i, 8);
+    u.groups = ParseTextArray(portal.Text(i, 9));
+    u.entitlements = ParseTextArray(portal.Text(i, 10));
+    u.deleted = portal.Bool(i, 11);
     state.portal.push_back(std::move(u));
   }
   auto persons = conn_.Exec(sql::kLoadPersons, {tenant_id});
@@ -256,7 +265,12 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
     l.rule = reconcile::ParseLinkRule(links.Text(i, 4)).value_or(reconcile::LinkRule::kEmailExact);
     l.status = reconcile::ParseLinkStatus(links.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
     l.evidence = links.Text(i, 6);
+    l.permissions = ParseTextArray(links.Text(i, 7));
     state.links.push_back(std::move(l));
+  }
+  auto separate = conn_.Exec(sql::kLoadKeepSeparate, {tenant_id});
+  for (int i = 0; i < separate.Rows(); ++i) {
+    state.keep_separate.push_back({Str(separate.Text(i, 0)), Str(separate.Text(i, 1))});
   }
   return state;
 }
@@ -291,7 +305,31 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   }
   for (const auto& m : plan.merges) {
     conn_.Exec(sql::kInsertMerge, {tenant, run, m.loser_id, m.survivor_id, m.reason,
-                                   m.snapshot_json});
+                                   json::serialize(SnapshotJson(m))});
+  }
+  for (const auto& k : commit.keep_separate) {
+    conn_.Exec(sql::kInsertKeepSeparate,
+               {tenant, k.person_a, k.person_b,
+                commit.undone_merge_id ? "merge " + Num(*commit.undone_merge_id) + " undone"
+                                       : "review item resolved: keep separate"});
+  }
+  if (commit.undone_merge_id &&
+      conn_.Exec(sql::kMarkMergeUndone, {Num(*commit.undone_merge_id)}).AffectedRows() != 1) {
+    throw DbError("", "merge " + Num(*commit.undone_merge_id) + " was undone meanwhile");
+  }
+  if (commit.resolved_review_id &&
+      conn_.Exec(sql::kResolveReview, {Num(*commit.resolved_review_id), run,
+                                       commit.resolution_json})
+              .AffectedRows() != 1) {
+    throw DbError("", "review item " + Num(*commit.resolved_review_id) +
+                          " was resolved or closed meanwhile");
+  }
+  for (const auto& e : commit.erased) {
+    std::vector<Param> key{tenant, Str(ToString(e.side)), e.source, e.remote_id};
+    conn_.Exec(sql::kEraseEvents, key);
+    conn_.Exec(sql::kEraseQuarantine, key);
+    key.push_back(run);
+    conn_.Exec(sql::kInsertTombstone, key);
   }
   applied.review_changes = ApplyReview(conn_, tenant, run, plan.review_items);
 
@@ -402,6 +440,91 @@ std::vector<ExportPerson> CanonicalStore::Export(const std::string& tenant_id) {
   };
   std::sort(out.begin(), out.end(),
             [&](const ExportPerson& a, const ExportPerson& b) { return sort_key(a) < sort_key(b); });
+  return out;
+}
+
+std::optional<StoredMerge> CanonicalStore::LoadMerge(std::int64_t merge_id) {
+  auto rows = conn_.Exec(sql::kLoadMerge, {Num(merge_id)});
+  if (rows.Rows() == 0) return std::nullopt;
+  StoredMerge stored;
+  stored.merge.id = rows.Int(0, 0);
+  stored.tenant_id = rows.Text(0, 1);
+  stored.merge.loser_id = rows.Text(0, 2);
+  stored.merge.survivor_id = rows.Text(0, 3);
+  stored.merge.reason = rows.Text(0, 4);
+  ReadSnapshot(json::parse(rows.Text(0, 5)), stored.merge);
+  stored.undone = rows.Bool(0, 6);
+  return stored;
+}
+
+std::optional<StoredReviewItem> CanonicalStore::LoadReviewItem(std::int64_t review_id) {
+  auto rows = conn_.Exec(sql::kLoadReviewItem, {Num(review_id)});
+  if (rows.Rows() == 0) return std::nullopt;
+  StoredReviewItem item;
+  item.id = rows.Int(0, 0);
+  item.tenant_id = rows.Text(0, 1);
+  item.kind = rows.Text(0, 2);
+  item.dedup_key = rows.Text(0, 3);
+  item.reason = rows.Text(0, 4);
+  item.email = rows.OptionalText(0, 5);
+  item.subjects = ParseSubjects(Str(rows.Text(0, 6)));
+  auto ids = json::parse(rows.Text(0, 7));
+  if (ids.is_array()) {
+    for (const auto& id : ids.as_array()) {
+      if (id.is_string()) item.person_ids.emplace_back(id.as_string());
+    }
+  }
+  item.status = rows.Text(0, 8);
+  return item;
+}
+
+std::set<reconcile::SubjectRef> CanonicalStore::LoadTombstones(const std::string& tenant_id) {
+  std::set<reconcile::SubjectRef> out;
+  auto rows = conn_.Exec(sql::kLoadTombstones, {tenant_id});
+  for (int i = 0; i < rows.Rows(); ++i) {
+    out.insert({reconcile::ParseSide(rows.Text(i, 0)).value_or(reconcile::Side::kFinance),
+                Str(rows.Text(i, 1)), Str(rows.Text(i, 2))});
+  }
+  return out;
+}
+
+std::vector<Explanation> CanonicalStore::Explain(const std::string& tenant_id,
+                                                 const std::string& email_key) {
+  std::vector<Explanation> out;
+  auto persons = conn_.Exec(sql::kPersonsByEmail, {tenant_id, email_key});
+  for (int i = 0; i < persons.Rows(); ++i) {
+    Explanation e;
+    e.person = ReadPerson(persons, i);
+    auto links = conn_.Exec(sql::kPersonLinks, {tenant_id, e.person.id});
+    for (int j = 0; j < links.Rows(); ++j) {
+      reconcile::Link l;
+      l.side = reconcile::ParseSide(links.Text(j, 0)).value_or(reconcile::Side::kFinance);
+      l.source = links.Text(j, 1);
+      l.remote_id = links.Text(j, 2);
+      l.person_id = e.person.id;
+      l.rule = reconcile::ParseLinkRule(links.Text(j, 3)).value_or(l.rule);
+      l.status = reconcile::ParseLinkStatus(links.Text(j, 4)).value_or(l.status);
+      l.evidence = links.Text(j, 5);
+      l.permissions = ParseTextArray(links.Text(j, 7));
+      e.links.push_back({std::move(l), links.Int(j, 6)});
+    }
+    auto events = conn_.Exec(sql::kPersonEvents, {tenant_id, e.person.id});
+    for (int j = 0; j < events.Rows(); ++j) {
+      reconcile::Event event;
+      event.kind = reconcile::ParseEventKind(events.Text(j, 2)).value_or(event.kind);
+      event.person_id = events.OptionalText(j, 3).value_or("");
+      event.subjects = ParseSubjects(Str(events.Text(j, 4)));
+      event.rule = events.Text(j, 5);
+      event.reason = events.Text(j, 6);
+      e.events.push_back({events.Int(j, 0), static_cast<int>(events.Int(j, 1)), std::move(event)});
+    }
+    auto merges = conn_.Exec(sql::kPersonMerges, {tenant_id, e.person.id});
+    for (int j = 0; j < merges.Rows(); ++j) {
+      e.merges.push_back({merges.Int(j, 0), Str(merges.Text(j, 1)), Str(merges.Text(j, 2)),
+                          merges.Int(j, 3), merges.Bool(j, 4)});
+    }
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,53 @@ struct RunCommit {
   std::string status = "succeeded";  // the run's final status, committed with its data
   // The run's counts; Apply sets review_opened/review_closed from what it really changed.
   boost::json::object counts;
+  // Admin decisions committed with the plan they led to.
+  std::vector<reconcile::KeepSeparate> keep_separate;
+  std::optional<std::int64_t> undone_merge_id;
+  std::optional<std::int64_t> resolved_review_id;
+  std::string resolution_json = "{}";
+  // Records erased on request this run: tombstoned, and their copies in events and
+  // quarantine erased (the record rows themselves arrive already blanked).
+  std::vector<reconcile::SubjectRef> erased;
   // Called inside the transaction just before COMMIT (tests use it to crash at that point).
   std::function<void()> before_commit;
+};
+
+struct StoredMerge {
+  std::string tenant_id;
+  bool undone = false;
+  reconcile::Merge merge;  // with its snapshot
+};
+
+struct StoredReviewItem {
+  std::int64_t id = 0;
+  std::string tenant_id, kind, dedup_key, reason, status;
+  std::optional<std::string> email;
+  std::vector<reconcile::SubjectRef> subjects;
+  std::vector<std::string> person_ids;
+};
+
+// What `concord explain` prints about one person.
+struct Explanation {
+  reconcile::Person person;
+  struct LinkRow {
+    reconcile::Link link;
+    std::int64_t run_id = 0;  // the run that made or last changed it
+  };
+  std::vector<LinkRow> links;
+  struct EventRow {
+    std::int64_t run_id = 0;
+    int seq = 0;
+    reconcile::Event event;
+  };
+  std::vector<EventRow> events;
+  struct MergeRow {
+    std::int64_t id = 0;
+    std::string loser_id, reason;
+    std::int64_t run_id = 0;
+    bool undone = false;
+  };
+  std::vector<MergeRow> merges;
 };
 
 // What the apply actually changed in the review queue (the plan lists the situations; the
@@ -103,6 +149,14 @@ class CanonicalStore {
   // Live persons with their links, in export order (email, then smallest linked remote id).
   [[nodiscard]] std::vector<ExportPerson> Export(const std::string& tenant_id);
   [[nodiscard]] std::vector<OpenReviewItem> OpenReviewItems(const std::string& tenant_id);
+
+  [[nodiscard]] std::optional<StoredMerge> LoadMerge(std::int64_t merge_id);
+  [[nodiscard]] std::optional<StoredReviewItem> LoadReviewItem(std::int64_t review_id);
+  // Records erased on request (never imported again).
+  [[nodiscard]] std::set<reconcile::SubjectRef> LoadTombstones(const std::string& tenant_id);
+  // Live persons whose exact email key is `email_key`, each with links, events and merges.
+  [[nodiscard]] std::vector<Explanation> Explain(const std::string& tenant_id,
+                                                 const std::string& email_key);
 
  private:
   Connection& conn_;

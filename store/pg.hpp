@@ -69,6 +69,9 @@ class Connection {
   void CopyRow(const std::vector<Param>& fields);
   void CopyEnd();
 
+  // False once the server connection is lost.
+  bool Healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+
   PGconn* raw() { return conn_.get(); }
 
  private:

@@ -73,16 +73,21 @@ SELECT source, remote_id, account_id, account_name, given_name, family_name, ema
 FROM finance_records WHERE tenant_id = $1)";
 inline constexpr std::string_view kLoadPortal = R"(
 SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
-       updated_at
+       updated_at, groups, entitlements, deleted
 FROM portal_users WHERE tenant_id = $1)";
 // kLoadPersons and kExportPersons share their columns (CanonicalStore reads both alike).
 inline constexpr std::string_view kLoadPersons = R"(
 SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
-       merged_into, merged_from
+       merged_into, merged_from, memberships
 FROM persons WHERE tenant_id = $1)";
 inline constexpr std::string_view kLoadLinks = R"(
-SELECT side, source, remote_id, person_id, rule, status, evidence
+SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
 FROM links WHERE tenant_id = $1)";
+inline constexpr std::string_view kLoadKeepSeparate =
+    "SELECT person_a, person_b FROM keep_separate WHERE tenant_id = $1";
+inline constexpr std::string_view kInsertKeepSeparate = R"(
+INSERT INTO keep_separate (tenant_id, person_a, person_b, reason)
+VALUES ($1, least($2, $3), greatest($2, $3), $4) ON CONFLICT DO NOTHING)";
 
 // --- applying a run: COPY into staging, then one set-based statement per table ----------
 inline constexpr std::string_view kStageFinance = R"(
@@ -106,54 +111,60 @@ ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
 inline constexpr std::string_view kStagePortal = R"(
 CREATE TEMP TABLE stage_portal (
   source text, remote_id text, user_name text, email text, given_name text, family_name text,
-  display_name text, active boolean, updated_at bigint, raw text
+  display_name text, active boolean, deleted boolean, updated_at bigint, groups text[],
+  entitlements text[], raw text
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyPortal = "COPY stage_portal FROM STDIN";
 inline constexpr std::string_view kUpsertPortal = R"(
 INSERT INTO portal_users (tenant_id, source, remote_id, user_name, email, given_name, family_name,
-                          display_name, active, updated_at, raw, last_run)
+                          display_name, active, deleted, updated_at, groups, entitlements, raw,
+                          last_run)
 SELECT $1, source, remote_id, user_name, email, given_name, family_name, display_name, active,
-       updated_at, raw, $2
+       deleted, updated_at, groups, entitlements, raw, $2
 FROM stage_portal
 ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   user_name = EXCLUDED.user_name, email = EXCLUDED.email, given_name = EXCLUDED.given_name,
   family_name = EXCLUDED.family_name, display_name = EXCLUDED.display_name,
-  active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw,
-  last_run = EXCLUDED.last_run)";
+  active = EXCLUDED.active, deleted = EXCLUDED.deleted, updated_at = EXCLUDED.updated_at,
+  groups = EXCLUDED.groups,
+  entitlements = EXCLUDED.entitlements, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run)";
 
 inline constexpr std::string_view kStagePersons = R"(
 CREATE TEMP TABLE stage_persons (
   id text, status text, origin text, email text, given_name text, family_name text,
-  display_name text, created_run bigint, merged_into text, merged_from text[]
+  display_name text, created_run bigint, merged_into text, merged_from text[], memberships jsonb
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyPersons = "COPY stage_persons FROM STDIN";
 inline constexpr std::string_view kUpsertPersons = R"(
 INSERT INTO persons (tenant_id, id, status, origin, email, given_name, family_name, display_name,
-                     created_run, merged_into, merged_from)
+                     created_run, merged_into, merged_from, memberships)
 SELECT $1, id, status, origin, email, given_name, family_name, display_name, created_run,
-       merged_into, merged_from
+       merged_into, merged_from, memberships
 FROM stage_persons
 ON CONFLICT (tenant_id, id) DO UPDATE SET
   status = EXCLUDED.status, origin = EXCLUDED.origin, email = EXCLUDED.email,
   given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
   display_name = EXCLUDED.display_name, merged_into = EXCLUDED.merged_into,
-  merged_from = EXCLUDED.merged_from, updated_at = now())";
+  merged_from = EXCLUDED.merged_from, memberships = EXCLUDED.memberships, updated_at = now())";
 
 inline constexpr std::string_view kStageLinks = R"(
 CREATE TEMP TABLE stage_links (
-  side text, source text, remote_id text, person_id text, rule text, status text, evidence text
+  side text, source text, remote_id text, person_id text, rule text, status text, evidence text,
+  permissions text[]
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyLinks = "COPY stage_links FROM STDIN";
 inline constexpr std::string_view kUpsertLinks = R"(
-INSERT INTO links (tenant_id, side, source, remote_id, person_id, rule, status, evidence, run_id)
-SELECT $1, side, source, remote_id, person_id, rule, status, evidence, $2 FROM stage_links
+INSERT INTO links (tenant_id, side, source, remote_id, person_id, rule, status, evidence,
+                   permissions, run_id)
+SELECT $1, side, source, remote_id, person_id, rule, status, evidence, permissions, $2
+FROM stage_links
 ON CONFLICT (tenant_id, side, source, remote_id) DO UPDATE SET
   person_id = EXCLUDED.person_id, rule = EXCLUDED.rule, status = EXCLUDED.status,
-  evidence = EXCLUDED.evidence, run_id = EXCLUDED.run_id)";
+  evidence = EXCLUDED.evidence, permissions = EXCLUDED.permissions, run_id = EXCLUDED.run_id)";
 
 inline constexpr std::string_view kInsertMerge = R"(
 INSERT INTO merges (tenant_id, run_id, loser_id, survivor_id, reason, snapshot)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb))";
+VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id)";
 
 inline constexpr std::string_view kCopyQuarantine =
     "COPY quarantine (tenant_id, run_id, side, source, remote_id, reason, raw) FROM STDIN";
@@ -171,6 +182,10 @@ inline constexpr std::string_view kOpenReview = R"(
 INSERT INTO review_items (tenant_id, kind, dedup_key, reason, email, subjects, person_ids,
                           opened_run)
 SELECT $1, kind, dedup_key, reason, email, subjects, person_ids, $2 FROM stage_review
+  -- a situation an admin resolved stays resolved
+  WHERE NOT EXISTS (SELECT 1 FROM review_items r
+                    WHERE r.tenant_id = $1 AND r.dedup_key = stage_review.dedup_key
+                      AND r.status = 'resolved')
 ON CONFLICT (tenant_id, dedup_key) WHERE status = 'open' DO NOTHING
 RETURNING kind, dedup_key, email, subjects, person_ids)";
 inline constexpr std::string_view kCloseReview = R"(
@@ -179,10 +194,35 @@ WHERE r.tenant_id = $1 AND r.status = 'open'
   AND NOT EXISTS (SELECT 1 FROM stage_review s WHERE s.dedup_key = r.dedup_key)
 RETURNING kind, dedup_key, email, subjects, person_ids)";
 
+// --- admin decisions ---------------------------------------------------------------------
+inline constexpr std::string_view kLoadMerge = R"(
+SELECT id, tenant_id, loser_id, survivor_id, reason, snapshot, undone_at IS NOT NULL
+FROM merges WHERE id = $1)";
+inline constexpr std::string_view kMarkMergeUndone =
+    "UPDATE merges SET undone_at = now() WHERE id = $1 AND undone_at IS NULL";
+inline constexpr std::string_view kLoadReviewItem = R"(
+SELECT id, tenant_id, kind, dedup_key, reason, email, subjects, person_ids, status
+FROM review_items WHERE id = $1)";
+inline constexpr std::string_view kResolveReview = R"(
+UPDATE review_items SET status = 'resolved', closed_run = $2, resolution = $3::jsonb
+WHERE id = $1 AND status = 'open')";
+inline constexpr std::string_view kInsertTombstone = R"(
+INSERT INTO tombstones (tenant_id, side, source, remote_id, run_id) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING)";
+inline constexpr std::string_view kLoadTombstones =
+    "SELECT side, source, remote_id FROM tombstones WHERE tenant_id = $1";
+// Erasure: what concord copied of an erased record goes, wherever it was copied.
+inline constexpr std::string_view kEraseEvents = R"(
+UPDATE events SET reason = '[erased on request]'
+WHERE tenant_id = $1 AND subjects @> jsonb_build_array(
+  jsonb_build_object('side', $2::text, 'source', $3::text, 'remote_id', $4::text)))";
+inline constexpr std::string_view kEraseQuarantine = R"(
+DELETE FROM quarantine WHERE tenant_id = $1 AND side = $2 AND source = $3 AND remote_id = $4)";
+
 // --- reading --------------------------------------------------------------------------------
 inline constexpr std::string_view kExportPersons = R"(
 SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
-       merged_into, merged_from
+       merged_into, merged_from, memberships
 FROM persons WHERE tenant_id = $1 AND merged_into IS NULL)";
 inline constexpr std::string_view kExportFinanceLinks = R"(
 SELECT l.person_id, l.source, l.remote_id, f.account_id, f.account_name, f.email, l.status,
@@ -195,6 +235,25 @@ SELECT l.person_id, l.source, l.remote_id, u.user_name, u.email, u.active, l.sta
 FROM links l JOIN portal_users u
   ON u.tenant_id = l.tenant_id AND u.source = l.source AND u.remote_id = l.remote_id
 WHERE l.tenant_id = $1 AND l.side = 'portal')";
+inline constexpr std::string_view kPersonsByEmail = R"(
+SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from, memberships
+FROM persons WHERE tenant_id = $1 AND email = $2 AND merged_into IS NULL ORDER BY id)";
+inline constexpr std::string_view kPersonLinks = R"(
+SELECT l.side, l.source, l.remote_id, l.rule, l.status, l.evidence, l.run_id, l.permissions
+FROM links l WHERE l.tenant_id = $1 AND l.person_id = $2 ORDER BY l.side, l.source, l.remote_id)";
+// The events that made a person: about it, or about one of its source records.
+inline constexpr std::string_view kPersonEvents = R"(
+SELECT e.run_id, e.seq, e.kind, e.person_id, e.subjects, e.rule, e.reason
+FROM events e
+WHERE e.tenant_id = $1 AND (e.person_id = $2 OR e.subjects @> ANY (
+  SELECT jsonb_build_array(jsonb_build_object('side', l.side, 'source', l.source,
+                                              'remote_id', l.remote_id))
+  FROM links l WHERE l.tenant_id = $1 AND l.person_id = $2))
+ORDER BY e.run_id, e.seq)";
+inline constexpr std::string_view kPersonMerges = R"(
+SELECT id, loser_id, reason, run_id, undone_at IS NOT NULL FROM merges
+WHERE tenant_id = $1 AND survivor_id = $2 ORDER BY id)";
 inline constexpr std::string_view kOpenReviewItems = R"(
 SELECT id, kind, reason, email, subjects, person_ids
 FROM review_items WHERE tenant_id = $1 AND status = 'open' ORDER BY id)";

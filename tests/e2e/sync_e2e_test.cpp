@@ -69,12 +69,16 @@ json::object User(std::string id, std::string user_name, std::string email, std:
 struct Data {
   json::array contacts;
   json::array users;
+  int xero_fail_status = 0;  // concord-fake answers every request with it when set
+  int scim_fail_status = 0;
 
   std::string Render() const {
-    json::object root{
-        {"xero", {{"tenant_id", kXeroTenant}, {"access_token", kXeroToken}, {"contacts", contacts}}},
-        {"scim", {{"token", kScimToken}, {"users", users}}}};
-    return json::serialize(root);
+    json::object xero{{"tenant_id", kXeroTenant}, {"access_token", kXeroToken},
+                      {"contacts", contacts}};
+    json::object scim{{"token", kScimToken}, {"users", users}};
+    if (xero_fail_status) xero["fail_status"] = xero_fail_status;
+    if (scim_fail_status) scim["fail_status"] = scim_fail_status;
+    return json::serialize(json::object{{"xero", xero}, {"scim", scim}});
   }
 };
 
@@ -116,7 +120,7 @@ class SyncE2eTest : public ::testing::Test {
                        "base_url = \"http://127.0.0.1:" + std::to_string(scim_port_) +
                        "/scim/v2\"\n"
                        "token = \"env:E2E_SCIM_TOKEN\"\n"
-                       "page_size = " + std::to_string(portal_page_size) + "\n";
+                       "page_size = " + std::to_string(portal_page_size) + "\n" + rules_toml_;
     test_support::WriteFile(tmp_.File("concord.toml"), toml);
   }
 
@@ -183,6 +187,7 @@ class SyncE2eTest : public ::testing::Test {
     return result.Rows() == 0 || result.IsNull(0, 0) ? -1 : result.Int(0, 0);
   }
 
+  std::string rules_toml_;  // appended as the tenant's [tenant.rules] when set
   test_support::TempDir tmp_;
   std::optional<testing::TestDatabase> db_{std::in_place};
   std::optional<ChildProcess> fake_;
@@ -434,6 +439,32 @@ TEST_F(SyncE2eTest, RejectedCredentialsFailTheRunAndApplyNothing) {
   EXPECT_TRUE(Persons().empty());
 }
 
+TEST_F(SyncE2eTest, ServerErrorsFailTheRunAndLeaveStateAndCursorsUnmoved) {
+  auto data = HarbourLights();
+  StartFake(data);
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  auto before = Export();
+  auto cursors = QueryInt("SELECT sum(value_ms) FROM cursors");
+
+  data.contacts.push_back(Contact("c-new", "New Ltd", "Nia", "New", "nia@new.example", NowMs()));
+  for (auto [xero, scim, connector] : {std::tuple{500, 0, "xero"}, {0, 500, "scim"}}) {
+    data.xero_fail_status = xero;
+    data.scim_fail_status = scim;
+    ChangeData(data);
+    auto r = Sync();
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find(connector), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("500"), std::string::npos) << r.err;
+    EXPECT_EQ(Export(), before) << "nothing of a failed run is applied";
+    EXPECT_EQ(QueryInt("SELECT sum(value_ms) FROM cursors"), cursors);
+  }
+  data.xero_fail_status = data.scim_fail_status = 0;
+  ChangeData(data);
+  ASSERT_EQ(Sync().code, 0);
+  EXPECT_NE(FindByEmail(Persons(), "nia@new.example"), nullptr);
+}
+
 TEST_F(SyncE2eTest, UnreachableSourceFailsTheRunAndNamesTheUrl) {
   StartFake(HarbourLights());
   Migrate();
@@ -490,6 +521,140 @@ TEST_F(SyncE2eTest, DryRunPrintsThePlanAndAppliesNothing) {
   EXPECT_TRUE(Persons().empty());
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cursors"), 0);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE plan IS NOT NULL"), 1);
+}
+
+std::string Text(const json::value& v) { return std::string(v.as_string()); }
+
+TEST_F(SyncE2eTest, FullSyncDeletionsAreHeldBySafeguardUntilConfirmed) {
+  Data data;
+  for (int i = 0; i < 3; ++i) {
+    auto n = std::to_string(i);
+    data.contacts.push_back(Contact("c" + n, "Account " + n, "G" + n, "F" + n,
+                                    "p" + n + "@gone.example"));
+  }
+  StartFake(data);
+  rules_toml_ = "[tenant.rules]\nmax_deactivations = 1\n";
+  WriteConfig();
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  auto before = Export();
+
+  data.contacts.erase(data.contacts.begin(), data.contacts.begin() + 2);
+  ChangeData(data);
+  auto held = Sync({"--full"});
+  EXPECT_EQ(held.code, 3) << held.err;
+  EXPECT_NE(held.err.find("max_deactivations"), std::string::npos) << held.err;
+  EXPECT_EQ(Export(), before) << "a held plan applies nothing";
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE status = 'held' AND plan IS NOT NULL"), 1);
+
+  auto confirmed = Sync({"--full", "--confirm-deletes"});
+  ASSERT_EQ(confirmed.code, 0) << confirmed.err;
+  auto persons = Persons();
+  ASSERT_EQ(persons.size(), 3u) << "deleted records keep their persons, inactive";
+  for (int i = 0; i < 2; ++i) {
+    const auto* p = FindByEmail(persons, "p" + std::to_string(i) + "@gone.example");
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->at("status"), "inactive");
+    EXPECT_EQ(p->at("finance").as_array()[0].at("status"), "deleted");
+  }
+  EXPECT_EQ(FindByEmail(persons, "p2@gone.example")->at("status"), "active");
+}
+
+TEST_F(SyncE2eTest, ReviewItemsAreResolvedAndStayResolved) {
+  auto data = HarbourLights();
+  // The two logins sharing shared@dup.example belong to the Dee family's contact person.
+  data.contacts.push_back(Contact("c-dee", "Dee Family", "Dee", "One", "shared@dup.example"));
+  StartFake(data);
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  std::int64_t duplicate = 0, invalid = 0;
+  for (const auto& item : Review()) {
+    if (item.at("kind") == "duplicate_portal_users") duplicate = item.at("id").as_int64();
+    if (item.at("kind") == "invalid_email") invalid = item.at("id").as_int64();
+  }
+  ASSERT_GT(duplicate, 0);
+  ASSERT_GT(invalid, 0);
+  std::string dee_id;
+  for (const auto& p : Persons()) {
+    if (p.at("email") == "shared@dup.example" && p.at("origin") == "finance") {
+      dee_id = Text(p.at("person_id"));
+    }
+  }
+  ASSERT_FALSE(dee_id.empty()) << Export();
+
+  auto link = Concord({"review", "resolve", std::to_string(duplicate), "--link", dee_id});
+  ASSERT_EQ(link.code, 0) << link.err;
+  auto dismiss = Concord({"review", "resolve", std::to_string(invalid), "--dismiss"});
+  ASSERT_EQ(dismiss.code, 0) << dismiss.err;
+  EXPECT_TRUE(Review().empty()) << Concord({"review", "--tenant", "acme"}).out;
+
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  EXPECT_TRUE(Review().empty()) << "resolved situations are not raised again";
+  auto persons = Persons();
+  const json::object* dee = nullptr;
+  for (const auto& p : persons) {
+    if (Text(p.at("person_id")) == dee_id) dee = &p;
+  }
+  ASSERT_NE(dee, nullptr);
+  std::size_t manual = 0;
+  for (const auto& l : dee->at("portal").as_array()) manual += l.at("rule") == "manual";
+  EXPECT_EQ(manual, 2u) << "both logins now reach the Dee person, as decided";
+
+  auto unknown = Concord({"review", "resolve", "999999", "--dismiss"});
+  EXPECT_EQ(unknown.code, 2);
+  auto no_action = Concord({"review", "resolve", std::to_string(invalid)});
+  EXPECT_EQ(no_action.code, 2);
+}
+
+TEST_F(SyncE2eTest, ExplainShowsThePersonItsLinksAndTheEventsThatMadeThem) {
+  StartFake(HarbourLights());
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  auto r = Concord({"explain", "--tenant", "acme", "--email", " Mere Tane <MERE.TANE@harbourlights.example>"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].at("person").at("email"), "mere.tane@harbourlights.example");
+  EXPECT_EQ(lines[0].at("links").as_array().size(), 2u);
+  bool linked_portal = false;
+  for (const auto& e : lines[0].at("events").as_array()) {
+    if (e.at("kind") == "linked" && e.at("subjects").as_array()[0].at("side") == "portal") {
+      linked_portal = true;
+    }
+  }
+  EXPECT_TRUE(linked_portal) << r.out;
+  EXPECT_EQ(Concord({"explain", "--tenant", "acme", "--email", "nobody@nowhere.example"}).code, 1);
+  EXPECT_EQ(Concord({"explain", "--tenant", "acme", "--email", "not an email"}).code, 2);
+}
+
+TEST_F(SyncE2eTest, ErasureRequestRemovesPersonalDataEverywhere) {
+  Data data;
+  data.contacts.push_back(Contact("c-ana", "Ana Ltd", "Ana", "Secret", "ana@private.example"));
+  StartFake(data);
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  ASSERT_GT(QueryInt("SELECT count(*) FROM events WHERE reason LIKE '%ana@private.example%'"), 0);
+
+  data.contacts[0].as_object()["ContactStatus"] = "GDPRREQUEST";
+  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(NowMs());
+  ChangeData(data);
+  auto r = Sync();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM finance_records WHERE email <> '' OR given_name <> '' "
+                     "OR family_name <> '' OR coalesce(raw, '') <> ''"),
+            0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM events WHERE reason LIKE '%ana@private.example%'"), 0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM tombstones"), 1);
+  auto exported = Export();
+  EXPECT_EQ(exported.find("ana@private.example"), std::string::npos) << exported;
+  EXPECT_EQ(exported.find("Secret"), std::string::npos) << exported;
+
+  // The source sends the record again as active: it stays erased.
+  data.contacts[0].as_object()["ContactStatus"] = "ACTIVE";
+  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(NowMs() + 1000);
+  ChangeData(data);
+  ASSERT_EQ(Sync().code, 0);
+  EXPECT_EQ(Export().find("ana@private.example"), std::string::npos);
 }
 
 }  // namespace

@@ -131,16 +131,23 @@ TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
   u.email = "mere@example.com";
   u.display_name = "Mere Tane";
   u.updated_at = 5;
+  u.deleted = true;
+  u.groups = {"grp-1", "grp,2"};
+  u.entitlements = {"open_tickets"};
   portal_.push_back(u);
 
   reconcile::Plan plan;
   auto person = PersonRow("p1", "mere@example.com");
   person.merged_from = {"p0", "p\"odd"};
   plan.persons.push_back(person);
+  person.memberships = {{Side::kFinance, "xero", "acc-1", "Harbour Lights"},
+                        {Side::kPortal, "scim", "grp-1", "grp-1"}};
+  plan.persons.back() = person;
   plan.links.push_back({Side::kFinance, "xero", "c1", "p1", reconcile::LinkRule::kEmailExact,
-                        reconcile::LinkStatus::kActive, "email_key=mere@example.com"});
+                        reconcile::LinkStatus::kActive, "email_key=mere@example.com", {}});
   plan.links.push_back({Side::kPortal, "scim", "u1", "p1", reconcile::LinkRule::kEmailExact,
-                        reconcile::LinkStatus::kActive, "email_key=mere@example.com"});
+                        reconcile::LinkStatus::kActive, "email_key=mere@example.com",
+                        {"open_tickets", "view \"invoices\""}});
   plan.events.push_back({reconcile::EventKind::kCreated, "p1", {{Side::kFinance, "xero", "c1"}},
                          "email_exact", "new person"});
   auto commit = Commit(run, lease, plan);
@@ -156,6 +163,16 @@ TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
   ASSERT_EQ(state.persons.size(), 1u);
   EXPECT_EQ(state.persons[0], person);
   ASSERT_EQ(state.links.size(), 2u);
+  EXPECT_EQ(state.links[0].permissions.size() + state.links[1].permissions.size(), 2u);
+  for (const auto& l : state.links) {
+    if (l.side == Side::kPortal) {
+      EXPECT_EQ(l.permissions, plan.links[1].permissions);
+    }
+  }
+  ASSERT_EQ(state.portal.size(), 1u);
+  EXPECT_TRUE(state.portal[0].deleted);
+  EXPECT_EQ(state.portal[0].groups, u.groups);
+  EXPECT_EQ(state.portal[0].entitlements, u.entitlements);
   auto cursors = store.LoadCursors("acme");
   EXPECT_EQ(cursors.finance, 1000);
   EXPECT_EQ(cursors.portal, 2000);
@@ -211,7 +228,7 @@ TEST_F(StoreTest, ExportIsOrderedByEmailThenRemoteIdWithNoEmailLast) {
   plan.persons.push_back(merged);
   for (auto [remote, person] : {std::pair{"c1", "p1"}, {"c2", "p2"}, {"c3", "p3"}}) {
     plan.links.push_back({Side::kFinance, "xero", remote, person,
-                          reconcile::LinkRule::kEmailExact, reconcile::LinkStatus::kActive, ""});
+                          reconcile::LinkRule::kEmailExact, reconcile::LinkStatus::kActive, "", {}});
   }
   store.Apply(Commit(run, lease, plan));
   auto exported = store.Export("acme");
@@ -219,6 +236,37 @@ TEST_F(StoreTest, ExportIsOrderedByEmailThenRemoteIdWithNoEmailLast) {
   EXPECT_EQ(exported[0].person.id, "p1");
   EXPECT_EQ(exported[1].person.id, "p2");
   EXPECT_EQ(exported[2].person.id, "p3");
+}
+
+TEST_F(StoreTest, MergeSnapshotsAndKeepSeparateDecisionsRoundTrip) {
+  CanonicalStore store(conn_);
+  auto lease = TakeOrFail("a");
+  auto run = store.StartRun("acme", "manual", "full", false);
+  reconcile::Merge merge;
+  merge.loser_id = "p2";
+  merge.survivor_id = "p1";
+  merge.reason = "rule 5";
+  merge.loser_before = PersonRow("p2", "mere@example.com");
+  merge.loser_before.origin = reconcile::Origin::kPortal;
+  merge.loser_before.memberships = {{Side::kPortal, "scim", "g", "g"}};
+  merge.links_before = {{Side::kPortal, "scim", "u1", "p2", reconcile::LinkRule::kPortalOrigin,
+                         reconcile::LinkStatus::kActive, "ev", {"perm"}}};
+  reconcile::Plan plan;
+  plan.merges.push_back(merge);
+  auto commit = Commit(run, lease, plan);
+  commit.keep_separate = {{"p3", "p4"}};
+  store.Apply(commit);
+
+  auto id = conn_.Exec("SELECT id FROM merges").Int(0, 0);
+  auto stored = store.LoadMerge(id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->tenant_id, "acme");
+  EXPECT_FALSE(stored->undone);
+  merge.id = id;
+  EXPECT_EQ(stored->merge, merge);
+  EXPECT_FALSE(store.LoadMerge(id + 1).has_value());
+  ASSERT_EQ(store.LoadState("acme").keep_separate.size(), 1u);
+  EXPECT_EQ(store.LoadState("acme").keep_separate[0], (reconcile::KeepSeparate{"p3", "p4"}));
 }
 
 TEST_F(StoreTest, ErrorsCarryTheirSqlState) {
