@@ -51,6 +51,9 @@ namespace {
 
 constexpr int kNone = -1;
 
+// The evidence of an erased record's link: the key it held was personal data (rule 7).
+constexpr std::string_view kErasedEvidence = "erased on request";
+
 // A source record's identity: (side, source, remote id). Views into the input state.
 struct RecordKey {
   Side side = Side::kFinance;
@@ -97,7 +100,8 @@ struct Record {
   std::string_view raw_email;
   EmailKey key;
   int key_id = kNone;  // the key interned (valid keys only): cheap joins by key
-  bool active = true;
+  bool active = true;   // the source reports it active (portal: active and not deleted)
+  bool erased = false;  // erased on request (rule 7): none of its data is used
   LinkStatus link_status = LinkStatus::kActive;
   Millis updated_at = 0;
   int link = kNone;    // its link in State::links
@@ -114,8 +118,10 @@ struct WorkPerson {
   int founder = kNone;          // record that founded it (created persons only)
   bool finance_backed = false;  // holds finance records after this plan
   int orphan_links = 0;         // links whose source record is not in the state
+  int orphan_erased = 0;        // ... of them with status erased
   bool orphan_active = false;
   bool orphan_finance = false;
+  bool orphan_finance_active = false;
   int merged_into = kNone;  // set when this plan merges it away
   MergeCause merge_cause = MergeCause::kFinanceDuplicates;
   std::string merge_key;    // the email key that made the merge, when there is one
@@ -261,14 +267,18 @@ class Planner {
     records_.reserve(state_.finance.size() + state_.portal.size());
     for (std::size_t i = 0; i < state_.finance.size(); ++i) {
       const FinancePerson& f = state_.finance[i];
-      AddRecord(Side::kFinance, i, f.source, f.remote_id, f.email, f.status == LinkStatus::kActive,
-                f.status, f.updated_at);
+      AddRecord(Side::kFinance, i, f.source, f.remote_id, f.email, f.email2,
+                f.status == LinkStatus::kActive, f.status, f.updated_at);
     }
     finance_count_ = records_.size();
     for (std::size_t i = 0; i < state_.portal.size(); ++i) {
       const PortalUser& u = state_.portal[i];
-      AddRecord(Side::kPortal, i, u.source, u.remote_id, u.email, u.active,
-                u.active ? LinkStatus::kActive : LinkStatus::kArchived, u.updated_at);
+      // Rule 8: a user a full sync no longer saw is deleted, whatever it said before.
+      LinkStatus status = u.deleted  ? LinkStatus::kDeleted
+                          : u.active ? LinkStatus::kActive
+                                     : LinkStatus::kArchived;
+      AddRecord(Side::kPortal, i, u.source, u.remote_id, u.email, {},
+                status == LinkStatus::kActive, status, u.updated_at);
     }
     InternKeys();
   }
@@ -276,24 +286,47 @@ class Planner {
   // Numbers the distinct valid keys, so later steps join by index instead of hashing text.
   // Runs once records_ is complete: the views point into its elements.
   void InternKeys() {
-    std::unordered_map<std::string_view, int> ids;
-    ids.reserve(records_.size());
-    for (Record& r : records_) {
+    std::unordered_map<std::string_view, int>& ids = key_ids_;
+    ids.reserve(records_.size() + secondary_keys_.size());
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+      Record& r = records_[i];
       if (!r.key.valid()) continue;
       r.key_id = ids.try_emplace(r.key.key, static_cast<int>(ids.size())).first->second;
+      if (r.side == Side::kFinance) finance_by_key_.emplace_back(r.key_id, static_cast<int>(i));
     }
+    for (const auto& [key, record] : secondary_keys_) {
+      int id = ids.try_emplace(key, static_cast<int>(ids.size())).first->second;
+      secondary_by_key_.emplace_back(id, record);
+    }
+    std::sort(finance_by_key_.begin(), finance_by_key_.end());
+    std::sort(secondary_by_key_.begin(), secondary_by_key_.end());
+    secondary_by_key_.erase(std::unique(secondary_by_key_.begin(), secondary_by_key_.end()),
+                            secondary_by_key_.end());
     finance_person_by_key_.assign(ids.size(), kNone);
     active_users_by_key_.assign(ids.size(), 0);
+    // Rule 6: finance keys whose loose form differs from them, by loose form. A finance key
+    // that is its own loose form is found through key_ids_ instead.
+    for (std::size_t i = 0; i < finance_count_; ++i) {
+      const Record& r = records_[i];
+      if (!r.key.valid()) continue;
+      std::string loose = LooseEmailKey(r.key.key, settings_.loose);
+      if (loose != r.key.key) finance_by_loose_[std::move(loose)].push_back(static_cast<int>(i));
+    }
   }
 
   void AddRecord(Side side, std::size_t index, std::string_view source, std::string_view remote_id,
-                 std::string_view email, bool active, LinkStatus status, Millis updated_at) {
+                 std::string_view email, std::string_view email2, bool active, LinkStatus status,
+                 Millis updated_at) {
     Record r;
     r.side = side;
     r.index = index;
     r.id = RecordKey{side, source, remote_id};
-    r.raw_email = email;
-    r.key = SplitEmailField(email).first;  // email 1: the first valid address of the field
+    r.erased = status == LinkStatus::kErased;
+    // An erased record's data is never used, whatever the store still holds of it.
+    if (!r.erased) {
+      r.raw_email = email;
+      LoadEmails(r, email, email2);
+    }
     r.active = active;
     r.link_status = status;
     r.updated_at = updated_at;
@@ -303,6 +336,33 @@ class Planner {
       r.anchor = LiveBefore(state_.links[static_cast<std::size_t>(r.link)].person_id);
     }
     records_.push_back(std::move(r));
+  }
+
+  // Email 1 is the first valid address of the field; a finance record's further addresses
+  // and its email 2 are secondary keys, used for suggestions only (rule 6). A portal login
+  // has one address: further ones in its field are not used. Parts that are not addresses
+  // are kept as problems for the record's invalid_email item.
+  void LoadEmails(Record& r, std::string_view email, std::string_view email2) {
+    const int record = static_cast<int>(records_.size());
+    EmailField field = SplitEmailField(email);
+    r.key = std::move(field.first);
+    std::vector<std::string> problems = std::move(field.problems);
+    auto add_secondary = [&](std::string key) {
+      if (!(r.key.valid() && key == r.key.key)) secondary_keys_.emplace_back(std::move(key), record);
+    };
+    if (r.side == Side::kFinance) {
+      for (std::string& key : field.more) add_secondary(std::move(key));
+      if (!email2.empty()) {
+        EmailField second = SplitEmailField(email2);
+        if (second.first.valid()) add_secondary(std::move(second.first.key));
+        for (std::string& key : second.more) add_secondary(std::move(key));
+        if (second.first.status == EmailKey::Status::kInvalid) {
+          problems.push_back("email 2: " + second.first.reason);
+        }
+        for (std::string& p : second.problems) problems.push_back("email 2: " + p);
+      }
+    }
+    if (!problems.empty()) email_problems_.emplace_back(record, std::move(problems));
   }
 
   // Links whose record is not in the state (the caller loaded only part of a person's
@@ -316,8 +376,11 @@ class Planner {
       if (person == kNone) continue;
       WorkPerson& w = At(person);
       ++w.orphan_links;
+      w.orphan_erased += l.status == LinkStatus::kErased ? 1 : 0;
       w.orphan_active = w.orphan_active || l.status == LinkStatus::kActive;
       w.orphan_finance = w.orphan_finance || l.side == Side::kFinance;
+      w.orphan_finance_active =
+          w.orphan_finance_active || (l.side == Side::kFinance && l.status == LinkStatus::kActive);
     }
   }
 
@@ -594,6 +657,7 @@ class Planner {
     const Record* display = nullptr;
     bool active = w.orphan_active;
     bool finance = w.orphan_finance;
+    bool all_erased = w.orphan_erased == w.orphan_links;
     auto consider = [](const Record*& best, const Record& r, bool has_value) {
       if (has_value && (best == nullptr || Outranks(r, *best))) best = &r;
     };
@@ -601,6 +665,7 @@ class Planner {
       const Record& r = records_[static_cast<std::size_t>(members_[static_cast<std::size_t>(m)])];
       active = active || r.link_status == LinkStatus::kActive;
       finance = finance || r.side == Side::kFinance;
+      all_erased = all_erased && r.erased;
       consider(email, r, r.key.valid());
       consider(given, r, !TrimAscii(GivenName(r)).empty());
       consider(family, r, !TrimAscii(FamilyName(r)).empty());
@@ -612,17 +677,21 @@ class Planner {
     p.family_name = family == nullptr ? std::string() : std::string(TrimAscii(FamilyName(*family)));
     p.display_name = display == nullptr ? std::string() : DisplayName(*display);
     p.origin = finance ? Origin::kFinance : Origin::kPortal;
-    if (p.status != PersonStatus::kErased) {
-      p.status = active ? PersonStatus::kActive : PersonStatus::kInactive;
-    }
+    // Rules 7 and 8: a person lives while one of its links is active; when every link is
+    // erased, so is the person (its fields are empty by now: erased records give nothing).
+    p.status = active       ? PersonStatus::kActive
+               : all_erased ? PersonStatus::kErased
+                            : PersonStatus::kInactive;
   }
 
   std::string_view GivenName(const Record& r) const {
+    if (r.erased) return {};
     return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].given_name)
                                     : std::string_view(state_.portal[r.index].given_name);
   }
 
   std::string_view FamilyName(const Record& r) const {
+    if (r.erased) return {};
     return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].family_name)
                                     : std::string_view(state_.portal[r.index].family_name);
   }
@@ -630,6 +699,7 @@ class Planner {
   // The record's candidate display name: the portal's own (SCIM displayName) where it has
   // one, else "given family".
   std::string DisplayName(const Record& r) const {
+    if (r.erased) return {};
     if (r.side == Side::kPortal) {
       std::string_view own = TrimAscii(state_.portal[r.index].display_name);
       if (!own.empty()) return std::string(own);
@@ -667,7 +737,8 @@ class Planner {
     const Link* old = r.link == kNone ? nullptr : &state_.links[static_cast<std::size_t>(r.link)];
     WorkPerson& person = At(r.person);
     if (old != nullptr && r.placement == Placement::kAnchored &&
-        old->person_id == person.after.id && old->status == r.link_status) {
+        old->person_id == person.after.id && old->status == r.link_status &&
+        !(r.erased && old->evidence != kErasedEvidence)) {
       return std::nullopt;  // the common case on a quiet run: no allocation at all
     }
     Link link;
@@ -678,7 +749,7 @@ class Planner {
     link.status = r.link_status;
     if (old != nullptr && r.placement == Placement::kAnchored) {
       link.rule = old->rule;
-      link.evidence = old->evidence;
+      link.evidence = r.erased ? std::string(kErasedEvidence) : old->evidence;
     } else {
       link.rule = NewLinkRule(r);
       link.evidence = Evidence(r);
@@ -697,6 +768,7 @@ class Planner {
   }
 
   std::string Evidence(const Record& r) const {
+    if (r.erased) return std::string(kErasedEvidence);
     switch (r.key.status) {
       case EmailKey::Status::kMissing:
         return "no email";
@@ -861,14 +933,24 @@ class Planner {
                            "fields changed by survivorship: " + fields});
   }
 
+  // Rules 7 and 8. A person leaving status active is a deactivation: the safeguard counts it.
   void EmitStatusChange(Plan& plan, const WorkPerson& w) {
-    if (w.after.status == w.before->status) return;
-    bool now_active = w.after.status == PersonStatus::kActive;
-    plan.events.push_back({now_active ? EventKind::kReactivated : EventKind::kDeactivated,
-                           w.after.id, SubjectsOf(w), "",
-                           now_active ? "a linked source record is active again"
-                                      : "no linked source record is active any more"});
-    if (!now_active) ++plan.counts.deactivated;
+    PersonStatus before = w.before->status;
+    PersonStatus after = w.after.status;
+    if (after == before) return;
+    std::string reason = after == PersonStatus::kActive ? "a linked source record is active again"
+                         : after == PersonStatus::kErased
+                             ? "every linked source record is erased on request"
+                             : "no linked source record is active any more (archived or deleted)";
+    EventKind kind = after == PersonStatus::kActive    ? EventKind::kReactivated
+                     : before == PersonStatus::kActive ? EventKind::kDeactivated
+                                                       : EventKind::kUpdated;
+    if (kind == EventKind::kUpdated) {
+      reason = "status " + std::string(ToString(before)) + " -> " + std::string(ToString(after)) +
+               ": " + reason;
+    }
+    plan.events.push_back({kind, w.after.id, SubjectsOf(w), "", std::move(reason)});
+    if (kind == EventKind::kDeactivated) ++plan.counts.deactivated;
   }
 
   // The records a person-level event is about: all of the person's records.
@@ -932,34 +1014,164 @@ class Planner {
 
   void EmitReviewItems(Plan& plan) {
     std::unordered_map<std::string_view, std::vector<int>> duplicates;
+    auto problems = email_problems_.cbegin();  // in record order
     for (std::size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
-      if (r.key.status == EmailKey::Status::kInvalid) {
-        plan.review_items.push_back(InvalidEmailItem(r));
-      } else if (r.side == Side::kPortal && r.key.valid() && r.active) {
+      const std::vector<std::string>* record_problems = nullptr;
+      if (problems != email_problems_.cend() && problems->first == static_cast<int>(i)) {
+        record_problems = &(problems++)->second;
+      }
+      if (r.key.status == EmailKey::Status::kInvalid || record_problems != nullptr) {
+        plan.review_items.push_back(InvalidEmailItem(r, record_problems));
+      }
+      if (r.side == Side::kPortal && r.key.valid() && r.active) {
         if (Contested(r.key_id)) duplicates[r.key.key].push_back(static_cast<int>(i));
         const std::optional<std::string>& email = At(r.person).after.email;
         if (email != r.key.key) plan.review_items.push_back(EmailDriftItem(r, email));
+        if (std::optional<ReviewItem> item = SuggestionItem(r)) {
+          plan.review_items.push_back(std::move(*item));
+        }
       }
     }
     for (auto& [key, users] : duplicates) {
       plan.review_items.push_back(DuplicateUsersItem(key, users));
     }
+    for (const WorkPerson& w : persons_) AddWithoutContactItems(plan, w);
     std::sort(plan.review_items.begin(), plan.review_items.end(),
               [](const ReviewItem& a, const ReviewItem& b) {
                 return std::tie(a.kind, a.dedup_key) < std::tie(b.kind, b.dedup_key);
               });
   }
 
-  ReviewItem InvalidEmailItem(const Record& r) const {
+  // An invalid email 1, or parts of the email fields that are not addresses while email 1
+  // is fine (a second address "n/a", an invalid email 2): never dropped silently.
+  ReviewItem InvalidEmailItem(const Record& r, const std::vector<std::string>* problems) const {
     ReviewItem item;
     item.kind = ReviewKind::kInvalidEmail;
     item.dedup_key = "invalid_email:" + SubjectText(r.id);
-    item.reason = "invalid email: " + r.key.reason;
-    item.email = std::string(r.raw_email);
+    bool email1_problem = r.key.status == EmailKey::Status::kInvalid;
+    if (email1_problem) {
+      item.reason = "invalid email: " + r.key.reason;
+    } else {
+      item.reason = r.key.valid() ? "email 1 is " + r.key.key + "; not used: " : "not used: ";
+    }
+    if (problems != nullptr) {
+      for (std::size_t i = 0; i < problems->size(); ++i) {
+        const std::string& p = (*problems)[i];
+        email1_problem = email1_problem || p.rfind("email 2: ", 0) != 0;
+        item.reason += (i > 0 || r.key.status == EmailKey::Status::kInvalid ? "; " : "") + p;
+      }
+    }
+    item.email = std::string(email1_problem || r.side != Side::kFinance
+                                 ? r.raw_email
+                                 : std::string_view(state_.finance[r.index].email2));
     item.subjects = {ToSubject(r.id)};
     item.person_ids = {At(r.person).after.id};
     return item;
+  }
+
+  // Rule 6: an active portal user with no finance person of its own key, whose key is only
+  // a finance record's secondary address (email 2 or a further address in its email field),
+  // or whose loose key is a finance record's loose key. Only suggests: no link is made.
+  // Users an admin linked by hand, and users already on a finance person, are not asked about.
+  std::optional<ReviewItem> SuggestionItem(const Record& r) const {
+    const WorkPerson& person = At(r.person);
+    if (person.finance_backed || person.orphan_finance) return std::nullopt;
+    if (finance_person_by_key_[static_cast<std::size_t>(r.key_id)] != kNone) return std::nullopt;
+    if (r.link != kNone &&
+        state_.links[static_cast<std::size_t>(r.link)].rule == LinkRule::kManual) {
+      return std::nullopt;
+    }
+    std::vector<int> candidates;
+    ReviewKind kind = ReviewKind::kSecondaryEmailMatch;
+    auto by_key = [](const std::vector<std::pair<int, int>>& index, int key_id,
+                     std::vector<int>& out) {
+      auto it = std::lower_bound(index.begin(), index.end(), std::pair<int, int>(key_id, kNone));
+      for (; it != index.end() && it->first == key_id; ++it) out.push_back(it->second);
+    };
+    by_key(secondary_by_key_, r.key_id, candidates);
+    std::string loose;
+    if (candidates.empty()) {
+      kind = ReviewKind::kLooseEmailMatch;
+      loose = LooseEmailKey(r.key.key, settings_.loose);
+      if (auto it = finance_by_loose_.find(loose); it != finance_by_loose_.end()) {
+        candidates = it->second;
+      }
+      if (loose != r.key.key) {
+        if (auto it = key_ids_.find(loose); it != key_ids_.end()) {
+          by_key(finance_by_key_, it->second, candidates);
+        }
+      }
+    }
+    if (candidates.empty()) return std::nullopt;
+    std::sort(candidates.begin(), candidates.end(), [&](int a, int b) { return Rec(a).id < Rec(b).id; });
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+    ReviewItem item;
+    item.kind = kind;
+    item.dedup_key = std::string(ToString(kind)) + ":" + std::string(r.id.source) + ":" +
+                     std::string(r.id.remote_id) + ":" + r.key.key;
+    std::string records;
+    item.subjects.push_back(ToSubject(r.id));
+    item.person_ids.push_back(person.after.id);
+    for (int c : candidates) {
+      const Record& f = Rec(c);
+      if (!records.empty()) records += ", ";
+      records += SubjectText(f.id) + " (person " + At(f.person).after.id;
+      records += kind == ReviewKind::kLooseEmailMatch ? ", email " + f.key.key + ")" : ")";
+      item.subjects.push_back(ToSubject(f.id));
+      item.person_ids.push_back(At(f.person).after.id);
+    }
+    if (kind == ReviewKind::kSecondaryEmailMatch) {
+      item.reason = "portal user's email key " + r.key.key +
+                    " is not any finance record's email 1, but a secondary address (email 2) of " +
+                    records + "; no link is made until an admin decides";
+    } else {
+      item.reason = "portal user's email key " + r.key.key + " has the loose key " + loose +
+                    " (dots and +tags ignored where the domain ignores them), like " + records +
+                    "; no link is made until an admin decides";
+    }
+    item.email = r.key.key;
+    std::sort(item.subjects.begin() + 1, item.subjects.end());
+    std::sort(item.person_ids.begin(), item.person_ids.end());
+    item.person_ids.erase(std::unique(item.person_ids.begin(), item.person_ids.end()),
+                          item.person_ids.end());
+    return item;
+  }
+
+  // Rule 7: the person's finance records are all archived, deleted or erased, but one of its
+  // portal logins is active. One item per such login (its dedup key names the login, which,
+  // unlike a person id, does not depend on history). Never an automatic portal change.
+  void AddWithoutContactItems(Plan& plan, const WorkPerson& w) const {
+    if (w.after.merged_into) return;
+    bool finance = w.orphan_finance;
+    bool finance_active = w.orphan_finance_active;
+    std::vector<SubjectRef> users;
+    std::vector<SubjectRef> finance_records;
+    ForEachMember(w, [&](const Record& r) {
+      if (r.side == Side::kFinance) {
+        finance = true;
+        finance_active = finance_active || r.active;
+        finance_records.push_back(ToSubject(r.id));
+      } else if (r.active) {
+        users.push_back(ToSubject(r.id));
+      }
+    });
+    if (!finance || finance_active || users.empty()) return;
+    for (const SubjectRef& user : users) {
+      ReviewItem item;
+      item.kind = ReviewKind::kPortalUserWithoutContact;
+      item.dedup_key = "portal_user_without_contact:" + user.source + ":" + user.remote_id;
+      item.reason = "portal login " + user.source + ":" + user.remote_id + " is active, but its person " +
+                    w.after.id +
+                    " has no active finance record any more (archived, deleted or erased); the "
+                    "portal is not changed automatically";
+      item.email = w.after.email;
+      item.subjects.push_back(user);
+      item.subjects.insert(item.subjects.end(), finance_records.begin(), finance_records.end());
+      item.person_ids = {w.after.id};
+      plan.review_items.push_back(std::move(item));
+    }
   }
 
   ReviewItem EmailDriftItem(const Record& r, const std::optional<std::string>& email) const {
@@ -1004,6 +1216,12 @@ class Planner {
   std::vector<bool> link_used_;
   std::vector<Record> records_;  // finance records first, then portal users
   std::size_t finance_count_ = 0;
+  std::unordered_map<std::string_view, int> key_ids_;  // every valid key, email 1 or secondary
+  std::vector<std::pair<std::string, int>> secondary_keys_;  // (key, finance record), as loaded
+  std::vector<std::pair<int, int>> secondary_by_key_;        // (key id, finance record), sorted
+  std::vector<std::pair<int, int>> finance_by_key_;  // (key id of email 1, finance record), sorted
+  std::unordered_map<std::string, std::vector<int>> finance_by_loose_;  // loose != exact only
+  std::vector<std::pair<int, std::vector<std::string>>> email_problems_;  // (record, problems)
   std::vector<int> finance_person_by_key_;  // by key id: the finance person holding it
   std::vector<int> active_users_by_key_;    // by key id: how many active portal users have it
   std::vector<int> members_;

@@ -374,6 +374,27 @@ Outcome OutcomeOf(const State& s, const std::set<std::string>& contested) {
   return out;
 }
 
+// Review situations (kind, dedup key, subjects) compared one by one, so a failure names them.
+template <typename Situations>
+void ExpectSameSituations(const Situations& a, const Situations& b) {
+  std::map<std::string, std::vector<SubjectRef>> in_a, in_b;
+  for (const auto& [kind, key, subjects] : a) in_a[key] = subjects;
+  for (const auto& [kind, key, subjects] : b) in_b[key] = subjects;
+  int shown = 0;
+  for (const auto& [key, subjects] : in_a) {
+    auto it = in_b.find(key);
+    if (it == in_b.end()) {
+      if (shown++ < 10) ADD_FAILURE() << "only in the first: " << key;
+    } else if (!(it->second == subjects)) {
+      if (shown++ < 10) ADD_FAILURE() << "other subjects: " << key;
+    }
+  }
+  for (const auto& [key, subjects] : in_b) {
+    if (in_a.count(key) == 0 && shown++ < 10) ADD_FAILURE() << "only in the second: " << key;
+  }
+  EXPECT_EQ(shown, 0);
+}
+
 // An incremental history (half of the records, then all) ends in the same persons as one
 // run over everything, except where the design lets history decide:
 //  - ids: a person founded in the first run keeps the id its founder gave it, while one run
@@ -408,13 +429,25 @@ TEST_P(ReconcileProperty, TwoRunsEqualOneRun) {
   for (const ReviewItem& r : full_plan.review_items) {
     if (r.kind == ReviewKind::kDuplicatePortalUsers) contested.insert(*r.email);
   }
-  // The same situations are under review (person ids inside them may differ, as above).
-  auto situations = [](const Plan& plan) {
+  // The same situations are under review (person ids inside them may differ, as above),
+  // except those about the person of a user whose key is contested (history decides it).
+  std::set<std::string> contested_users;
+  for (const PortalUser& u : g.state.portal) {
+    EmailKey key = ExactEmailKey(u.email);
+    if (key.valid() && contested.count(key.key) > 0) contested_users.insert(u.remote_id);
+  }
+  auto situations = [&](const Plan& plan) {
     std::vector<std::tuple<ReviewKind, std::string, std::vector<SubjectRef>>> out;
-    for (const ReviewItem& r : plan.review_items) out.emplace_back(r.kind, r.dedup_key, r.subjects);
+    for (const ReviewItem& r : plan.review_items) {
+      if (r.kind == ReviewKind::kPortalUserWithoutContact &&
+          contested_users.count(r.subjects[0].remote_id) > 0) {
+        continue;
+      }
+      out.emplace_back(r.kind, r.dedup_key, r.subjects);
+    }
     return out;
   };
-  EXPECT_EQ(situations(full_plan), situations(second));
+  ExpectSameSituations(situations(full_plan), situations(second));
   Outcome a = OutcomeOf(one, contested);
   Outcome b = OutcomeOf(two, contested);
   EXPECT_EQ(a.links, b.links);

@@ -462,6 +462,245 @@ TEST(Status, PersonDeactivatesWhenNoLinkIsActiveAndComesBack) {
   EXPECT_EQ(CountEvents(plan, EventKind::kReactivated), 1);
 }
 
+// ---- rule 6: suggestions ------------------------------------------------------------------
+
+std::vector<const ReviewItem*> Reviews(const Plan& plan, ReviewKind kind) {
+  std::vector<const ReviewItem*> out;
+  for (const ReviewItem& r : plan.review_items) {
+    if (r.kind == kind) out.push_back(&r);
+  }
+  return out;
+}
+
+std::vector<std::string> SubjectIds(const ReviewItem& item) {
+  std::vector<std::string> out;
+  for (const SubjectRef& s : item.subjects) out.push_back(s.remote_id);
+  return out;
+}
+
+TEST(Suggestions, PortalKeyOnlyAFinanceEmail2IsSuggestedNotLinked) {
+  State s;
+  s.finance = {Finance("c1", "ann@corp.example", "Ann", "Lee")};
+  s.finance[0].email2 = "Ann@Home.example";
+  s.portal = {Portal("u1", "ann@home.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_NE(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").origin, Origin::kPortal);
+  auto items = Reviews(plan, ReviewKind::kSecondaryEmailMatch);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]->dedup_key, "secondary_email_match:scim:u1:ann@home.example");
+  EXPECT_EQ(SubjectIds(*items[0]), (std::vector<std::string>{"u1", "c1"}));
+  EXPECT_EQ(items[0]->person_ids.size(), 2u);
+  EXPECT_NE(items[0]->reason.find("email 2"), std::string::npos);
+  EXPECT_EQ(Reconcile(s, kRun2).review_items, plan.review_items);
+  EXPECT_TRUE(Reconcile(s, kRun2).Empty());
+}
+
+TEST(Suggestions, FurtherAddressesInTheEmailFieldCountAsEmail2) {
+  State s;
+  s.finance = {Finance("c1", "Lee, Ann <ann@corp.example>; ann@home.example", "Ann", "Lee")};
+  s.portal = {Portal("u1", "ann@home.example"), Portal("u2", "ann@corp.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").email, "ann@corp.example");
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u2").id, PersonOf(s, Side::kFinance, "c1").id);
+  ASSERT_EQ(Reviews(plan, ReviewKind::kSecondaryEmailMatch).size(), 1u);
+  EXPECT_EQ(SubjectIds(*Reviews(plan, ReviewKind::kSecondaryEmailMatch)[0]),
+            (std::vector<std::string>{"u1", "c1"}));
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kInvalidEmail).empty());
+}
+
+TEST(Suggestions, AnEmail1MatchWinsAndNothingIsSuggested) {
+  State s;
+  s.finance = {Finance("c1", "ann@home.example"), Finance("c2", "ann@corp.example")};
+  s.finance[1].email2 = "ann@home.example";
+  s.portal = {Portal("u1", "ann@home.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kSecondaryEmailMatch).empty());
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kLooseEmailMatch).empty());
+}
+
+TEST(Suggestions, GmailDotsTagsAndGooglemailAreALooseMatch) {
+  State s;
+  s.finance = {Finance("c1", "John.Smith@gmail.com"), Finance("c2", "js@example.com")};
+  s.portal = {Portal("u1", "johnsmith+portal@googlemail.com"), Portal("u2", "j.s@example.com")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_NE(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  auto items = Reviews(plan, ReviewKind::kLooseEmailMatch);
+  ASSERT_EQ(items.size(), 1u);  // example.com is not a loose domain: u2 gets nothing
+  EXPECT_EQ(SubjectIds(*items[0]), (std::vector<std::string>{"u1", "c1"}));
+  EXPECT_NE(items[0]->reason.find("johnsmith@gmail.com"), std::string::npos);
+  // Both directions: the finance key may be the relaxed one.
+  s.finance[0].email = "johnsmith@gmail.com";
+  s.portal[0].email = "john.smith@gmail.com";
+  EXPECT_EQ(Reviews(Reconcile(s, kRun2), ReviewKind::kLooseEmailMatch).size(), 1u);
+}
+
+TEST(Suggestions, PlusDomainsComeFromTheSettings) {
+  State s;
+  s.finance = {Finance("c1", "ann@fastmail.com")};
+  s.portal = {Portal("u1", "ann+portal@fastmail.com")};
+  EXPECT_TRUE(Reviews(Reconcile(s, kRun1), ReviewKind::kLooseEmailMatch).empty());
+  Settings plus = kRun1;
+  plus.loose.plus_domains = {"fastmail.com"};
+  EXPECT_EQ(Reviews(Reconcile(s, plus), ReviewKind::kLooseEmailMatch).size(), 1u);
+  Settings none = kRun1;
+  none.loose.loose_domains.clear();
+  s.finance[0].email = "a.b@gmail.com";
+  s.portal[0].email = "ab@gmail.com";
+  EXPECT_EQ(Reviews(Reconcile(s, kRun1), ReviewKind::kLooseEmailMatch).size(), 1u);
+  EXPECT_TRUE(Reviews(Reconcile(s, none), ReviewKind::kLooseEmailMatch).empty());
+}
+
+TEST(Suggestions, OnlyForActiveUsersWithoutAManualLink) {
+  State s;
+  s.finance = {Finance("c1", "x@corp.example")};
+  s.finance[0].email2 = "x@home.example";
+  s.portal = {Portal("u1", "x@home.example", /*active=*/false)};
+  EXPECT_TRUE(Reviews(Reconcile(s, kRun1), ReviewKind::kSecondaryEmailMatch).empty());
+  s.portal[0].active = true;
+  s = SyncOnce(s, kRun1);
+  for (Link& l : s.links) {
+    if (l.remote_id == "u1") l.rule = LinkRule::kManual;  // an admin kept it where it is
+  }
+  EXPECT_TRUE(Reviews(Reconcile(s, kRun2), ReviewKind::kSecondaryEmailMatch).empty());
+}
+
+TEST(Suggestions, AnInvalidEmail2IsReviewedButTheRecordStillMatches) {
+  State s;
+  s.finance = {Finance("c1", "ann@corp.example")};
+  s.finance[0].email2 = "ann at home";
+  s.portal = {Portal("u1", "ann@corp.example")};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  auto items = Reviews(plan, ReviewKind::kInvalidEmail);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]->email, "ann at home");
+  EXPECT_NE(items[0]->reason.find("email 1 is ann@corp.example; not used: email 2: "),
+            std::string::npos)
+      << items[0]->reason;
+}
+
+// ---- rule 7: archive and erase --------------------------------------------------------------
+
+TEST(Archive, ActiveLoginWithoutAnActiveContactIsReviewed) {
+  State s;
+  s.finance = {Finance("c1", "liz@example.com", "Liz", "Ray")};
+  s.portal = {Portal("u1", "liz@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance[0].status = LinkStatus::kArchived;
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->status, LinkStatus::kArchived);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").status, PersonStatus::kActive);
+  auto items = Reviews(plan, ReviewKind::kPortalUserWithoutContact);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]->dedup_key, "portal_user_without_contact:scim:u1");
+  EXPECT_EQ(SubjectIds(*items[0]), (std::vector<std::string>{"u1", "c1"}));
+  EXPECT_EQ(plan.counts.deactivated, 0);
+  // The login is switched off in the portal: the situation is gone, the person deactivates.
+  s.portal[0].active = false;
+  s = SyncOnce(s, kRun3, &plan);
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kPortalUserWithoutContact).empty());
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").status, PersonStatus::kInactive);
+  EXPECT_EQ(plan.counts.deactivated, 1);
+}
+
+TEST(Erase, ErasedRecordGivesNothingAndItsEvidenceIsScrubbed) {
+  State s;
+  s.finance = {Finance("c1", "ann@example.com", "Ann", "Lee", 2000),
+               Finance("c2", "ann@example.com", "Annie", "Li", 1000)};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(LivePersons(s)[0]->given_name, "Ann");
+  // The store clears an erased record's fields; reconcile must not rely on it.
+  s.finance[0].status = LinkStatus::kErased;
+  s.finance[0].email2 = "ann.private@example.com";
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  const Link* erased = FindLink(s, Side::kFinance, "c1");
+  EXPECT_EQ(erased->status, LinkStatus::kErased);
+  EXPECT_EQ(erased->evidence, "erased on request");
+  EXPECT_EQ(erased->person_id, PersonOf(s, Side::kFinance, "c2").id);
+  const Person& p = PersonOf(s, Side::kFinance, "c2");
+  EXPECT_EQ(p.given_name, "Annie");
+  EXPECT_EQ(p.family_name, "Li");
+  EXPECT_EQ(p.status, PersonStatus::kActive);
+  EXPECT_EQ(plan.counts.deactivated, 0);
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kSecondaryEmailMatch).empty());
+  // The last record erased too: the person is erased, with nothing personal left.
+  s.finance[1].status = LinkStatus::kErased;
+  s = SyncOnce(s, kRun3, &plan);
+  const Person& gone = PersonOf(s, Side::kFinance, "c2");
+  EXPECT_EQ(gone.status, PersonStatus::kErased);
+  EXPECT_EQ(gone.email, std::nullopt);
+  EXPECT_EQ(gone.given_name, "");
+  EXPECT_EQ(gone.family_name, "");
+  EXPECT_EQ(gone.display_name, "");
+  EXPECT_EQ(plan.counts.deactivated, 1);
+  EXPECT_TRUE(Reconcile(s, Settings{"tenant-a", 4}).Empty());
+}
+
+TEST(Erase, AnErasedRecordSeenFirstIsAnErasedPersonOfItsOwn) {
+  State s;
+  s.finance = {Finance("c1", "", "", "", 1000, LinkStatus::kErased),
+               Finance("c2", "bo@example.com", "Bo", "")};
+  s.finance[0].email = "bo@example.com";  // left over: ignored
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_NE(PersonOf(s, Side::kFinance, "c1").id, PersonOf(s, Side::kFinance, "c2").id);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").status, PersonStatus::kErased);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").email, std::nullopt);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->evidence, "erased on request");
+  EXPECT_EQ(plan.counts.deactivated, 0);  // never was active
+}
+
+// ---- rule 8: deletes ----------------------------------------------------------------------
+
+TEST(Deletes, DeletedRecordsOnEitherSideDeactivateTheirPersons) {
+  State s;
+  s.finance = {Finance("c1", "al@example.com"), Finance("c2", "bea@example.com")};
+  s.portal = {Portal("u1", "cy@example.com"), Portal("u2", "bea@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance[0].status = LinkStatus::kDeleted;  // as the sync job marks a full sync's missing
+  s.portal[0].deleted = true;
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(FindLink(s, Side::kFinance, "c1")->status, LinkStatus::kDeleted);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u1")->status, LinkStatus::kDeleted);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").status, PersonStatus::kInactive);
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").status, PersonStatus::kInactive);
+  EXPECT_EQ(plan.counts.deactivated, 2);
+  EXPECT_EQ(CountEvents(plan, EventKind::kDeactivated), 2);
+  // A deleted contact with a live login is rule 7's situation.
+  s.finance[1].status = LinkStatus::kDeleted;
+  s = SyncOnce(s, kRun3, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").status, PersonStatus::kActive);
+  EXPECT_EQ(Reviews(plan, ReviewKind::kPortalUserWithoutContact).size(), 1u);
+  // Seen again: active again.
+  s.finance[0].status = LinkStatus::kActive;
+  s = SyncOnce(s, Settings{"tenant-a", 4}, &plan);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c1").status, PersonStatus::kActive);
+  EXPECT_EQ(CountEvents(plan, EventKind::kReactivated), 1);
+}
+
+TEST(Deletes, ADeletedUserIsNotActiveEvenIfItSaidSo) {
+  State s;
+  s.finance = {Finance("c1", "dup@example.com")};
+  s.portal = {Portal("u1", "dup@example.com"), Portal("u2", "dup@example.com")};
+  s.portal[1].deleted = true;  // not an active duplicate: rule 3 does not apply
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_TRUE(Reviews(plan, ReviewKind::kDuplicatePortalUsers).empty());
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u2")->status, LinkStatus::kDeleted);
+}
+
 // ---- partial and damaged states --------------------------------------------------------------
 
 TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
