@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "daemon/render.hpp"
+#include "daemon/sync_job.hpp"
 #include "reconcile/reconcile.hpp"
 
 namespace concord::daemon {
@@ -12,9 +13,12 @@ namespace {
 
 std::string_view ActionName(Resolution::Action action) {
   switch (action) {
-    case Resolution::Action::kLink: return "link";
-    case Resolution::Action::kKeepSeparate: return "keep_separate";
-    case Resolution::Action::kDismiss: return "dismiss";
+    case Resolution::Action::kLink:
+      return "link";
+    case Resolution::Action::kKeepSeparate:
+      return "keep_separate";
+    case Resolution::Action::kDismiss:
+      return "dismiss";
   }
   return "dismiss";
 }
@@ -49,7 +53,7 @@ std::vector<reconcile::Link> PinLinks(reconcile::State& state,
 
 }  // namespace
 
-RunOutcome ResolveReview(store::Connection& conn, std::int64_t review_id,
+RunOutcome ResolveReview(store::Connection& conn, const Config& config, std::int64_t review_id,
                          const Resolution& resolution, const std::string& owner) {
   store::CanonicalStore lookup(conn);
   auto item = lookup.LoadReviewItem(review_id);
@@ -58,6 +62,7 @@ RunOutcome ResolveReview(store::Connection& conn, std::int64_t review_id,
     throw AdminError("review item " + std::to_string(review_id) + " is " + item->status +
                      ", not open");
   }
+  const auto& tenant = config.Tenant(item->tenant_id);
   RunOutcome busy;
   auto run = TenantRun::Begin(conn, item->tenant_id, owner, "manual", "admin", false, &busy);
   if (!run) return busy;
@@ -74,8 +79,10 @@ RunOutcome ResolveReview(store::Connection& conn, std::int64_t review_id,
       }
       pinned = PinLinks(state, item->subjects, resolution.person_id, review_id);
       for (const auto& link : pinned) {
-        decisions.push_back({reconcile::EventKind::kRelinked, resolution.person_id,
-                             {{link.side, link.source, link.remote_id}}, "manual",
+        decisions.push_back({reconcile::EventKind::kRelinked,
+                             resolution.person_id,
+                             {{link.side, link.source, link.remote_id}},
+                             "manual",
                              "an admin linked the record to person " + resolution.person_id +
                                  " (review item " + std::to_string(review_id) + ")"});
       }
@@ -94,7 +101,7 @@ RunOutcome ResolveReview(store::Connection& conn, std::int64_t review_id,
       break;
   }
   auto& plan = run->outcome().plan;
-  plan = reconcile::Reconcile(state, {item->tenant_id, run->id()});
+  plan = reconcile::Reconcile(state, ReconcileSettings(tenant, run->id()));
   // The pinned rows go first unless the plan changes them further (one row per key).
   for (auto& link : pinned) {
     bool replanned = std::any_of(plan.links.begin(), plan.links.end(), [&](const auto& l) {

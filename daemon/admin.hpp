@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "daemon/config.hpp"
 #include "daemon/tenant_run.hpp"
 #include "store/pg.hpp"
 
@@ -24,7 +25,8 @@ struct Resolution {
 
 // Resolves an open review item; the next plans honour the decision (a manual link is an
 // anchor; keep-separate persons never merge; a resolved situation is not reopened).
-RunOutcome ResolveReview(store::Connection& conn, std::int64_t review_id,
+// `config` supplies the tenant's matching rules for the plan that follows.
+RunOutcome ResolveReview(store::Connection& conn, const Config& config, std::int64_t review_id,
                          const Resolution& resolution, const std::string& owner);
 
 }  // namespace concord::daemon

@@ -1,11 +1,12 @@
 #include "daemon/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace concord::daemon {
 namespace {
@@ -100,8 +101,8 @@ class Table {
 
   static SecretRef MakeSecret(const std::string& key, const std::string& reference) {
     if (!reference.starts_with("env:") && !reference.starts_with("file:")) {
-      throw ConfigError("'" + key +
-                        "' must reference a secret as \"env:NAME\" or \"file:PATH\", never hold it");
+      throw ConfigError(
+          "'" + key + "' must reference a secret as \"env:NAME\" or \"file:PATH\", never hold it");
     }
     if (reference.size() <= reference.find(':') + 1) {
       throw ConfigError("'" + key + "' names no variable or file");
@@ -252,11 +253,20 @@ std::chrono::seconds ParseDuration(std::string_view text) {
     text.remove_prefix(end - text.data());
     std::int64_t unit = 0;
     switch (text.front()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: throw std::invalid_argument("bad duration unit");
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        throw std::invalid_argument("bad duration unit");
     }
     text.remove_prefix(1);
     total += number * unit;
@@ -280,8 +290,8 @@ Config ParseConfig(const std::string& toml_text, const std::string& origin,
 
   auto database = top.Sub("database", database_url_override.empty());
   database.AllowOnly({"url"});
-  config.database_url = database_url_override.empty() ? database.String("url")
-                                                      : database_url_override;
+  config.database_url =
+      database_url_override.empty() ? database.String("url") : database_url_override;
 
   auto http = top.Sub("http", false);
   http.AllowOnly({"listen", "admin_tokens", "read_tokens"});

@@ -120,7 +120,7 @@ int Review(const Config& config, const std::string& tenant_id) {
 
 int Resolve(const Config& config, std::int64_t review_id, const Resolution& resolution) {
   auto conn = ConnectCurrent(config);
-  return ExitCode(ResolveReview(conn, review_id, resolution, Owner()),
+  return ExitCode(ResolveReview(conn, config, review_id, resolution, Owner()),
                   "resolving review item " + std::to_string(review_id));
 }
 
@@ -134,8 +134,8 @@ int Explain(const Config& config, const std::string& tenant_id, const std::strin
   store::CanonicalStore store(conn);
   auto found = store.Explain(tenant_id, key.key);
   if (found.empty()) {
-    std::cerr << "concord: no person in tenant '" << tenant_id << "' has the email key "
-              << key.key << '\n';
+    std::cerr << "concord: no person in tenant '" << tenant_id << "' has the email key " << key.key
+              << '\n';
     return kExitRunFailed;
   }
   for (const auto& e : found) std::cout << json::serialize(ExplanationJson(e)) << '\n';

@@ -26,8 +26,8 @@ json::array Strings(const std::vector<std::string>& items) {
 json::array SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects) {
   json::array out;
   for (const auto& s : subjects) {
-    out.push_back(json::object{
-        {"side", ToString(s.side)}, {"source", s.source}, {"remote_id", s.remote_id}});
+    out.push_back(
+        json::object{{"side", ToString(s.side)}, {"source", s.source}, {"remote_id", s.remote_id}});
   }
   return out;
 }
@@ -113,9 +113,12 @@ json::object EventFields(const reconcile::Event& e) {
 }
 
 json::object CountsJson(const reconcile::PlanCounts& c) {
-  return {{"created", c.created},         {"updated", c.updated},
-          {"linked", c.linked},           {"merged", c.merged},
-          {"deactivated", c.deactivated}, {"review_opened", c.review_opened},
+  return {{"created", c.created},
+          {"updated", c.updated},
+          {"linked", c.linked},
+          {"merged", c.merged},
+          {"deactivated", c.deactivated},
+          {"review_opened", c.review_opened},
           {"review_closed", c.review_closed}};
 }
 
@@ -129,17 +132,20 @@ json::array PlanJson(const reconcile::Plan& plan, const reconcile::State& before
 
   for (const auto& p : plan.persons) {
     auto it = persons.find(p.id);
-    out.push_back(json::object{
-        {"op", "person"},
-        {"before", it == persons.end() ? json::value(nullptr) : json::value(store::ToJson(*it->second))},
-        {"after", store::ToJson(p)}});
+    out.push_back(
+        json::object{{"op", "person"},
+                     {"before", it == persons.end() ? json::value(nullptr)
+                                                    : json::value(store::ToJson(*it->second))},
+                     {"after", store::ToJson(p)}});
   }
   for (const auto& l : plan.links) {
-    auto it = links.find(std::tuple(l.side, std::string_view(l.source), std::string_view(l.remote_id)));
-    out.push_back(json::object{
-        {"op", "link"},
-        {"before", it == links.end() ? json::value(nullptr) : json::value(store::ToJson(*it->second))},
-        {"after", store::ToJson(l)}});
+    auto it =
+        links.find(std::tuple(l.side, std::string_view(l.source), std::string_view(l.remote_id)));
+    out.push_back(
+        json::object{{"op", "link"},
+                     {"before", it == links.end() ? json::value(nullptr)
+                                                  : json::value(store::ToJson(*it->second))},
+                     {"after", store::ToJson(l)}});
   }
   for (const auto& m : plan.merges) {
     out.push_back(json::object{{"op", "merge"},

@@ -137,6 +137,13 @@ void MaybeStopBeforeCommit() {
 
 }  // namespace
 
+reconcile::Settings ReconcileSettings(const TenantConfig& tenant, std::int64_t run_id) {
+  reconcile::Settings settings{tenant.id, run_id};
+  settings.loose.loose_domains = tenant.rules.loose_domains;
+  settings.loose.plus_domains = tenant.rules.plus_domains;
+  return settings;
+}
+
 std::optional<std::string> SafeguardHolds(const RulesConfig& rules, std::int64_t active,
                                           std::int64_t deactivations) {
   if (deactivations > rules.max_deactivations) {
@@ -181,7 +188,9 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
       for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant_.id}, {"run_id", run->id()}, {"side", "finance"},
+          {{"tenant", tenant_.id},
+           {"run_id", run->id()},
+           {"side", "finance"},
            {"records", static_cast<std::int64_t>(fetched.finance.size())}});
     });
     fetched.portal_summary = portal_.Fetch(portal_request, [&](connectors::PortalPage&& page) {
@@ -189,7 +198,9 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
       for (auto& u : page.users) fetched.portal.push_back(std::move(u));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
       Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant_.id}, {"run_id", run->id()}, {"side", "portal"},
+          {{"tenant", tenant_.id},
+           {"run_id", run->id()},
+           {"side", "portal"},
            {"records", static_cast<std::int64_t>(fetched.portal.size())}});
     });
     run->KeepLease();
@@ -211,7 +222,7 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
   Overlay(state.finance, fetched.finance);
   Overlay(state.portal, fetched.portal);
   if (request.full) MarkMissingAsDeleted(state, fetched);
-  outcome.plan = reconcile::Reconcile(state, {tenant_.id, run->id()});
+  outcome.plan = reconcile::Reconcile(state, ReconcileSettings(tenant_, run->id()));
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
 
   if (request.dry_run) {

@@ -6,6 +6,7 @@
 #include "connectors/source.hpp"
 #include "daemon/config.hpp"
 #include "daemon/tenant_run.hpp"
+#include "reconcile/reconcile.hpp"
 #include "store/pg.hpp"
 
 namespace concord::daemon {
@@ -20,9 +21,8 @@ struct SyncRequest {
 class SyncJob {
  public:
   // All references must outlive the job. `owner` names this process in the tenant lease.
-  SyncJob(store::Connection& conn, const TenantConfig& tenant,
-          connectors::FinanceSource& finance, connectors::PortalSource& portal,
-          std::string owner);
+  SyncJob(store::Connection& conn, const TenantConfig& tenant, connectors::FinanceSource& finance,
+          connectors::PortalSource& portal, std::string owner);
 
   // Never throws for source or data problems: they end the run as `failed`, with nothing
   // applied and cursors unmoved. Database errors outside the run propagate.
@@ -35,6 +35,9 @@ class SyncJob {
   connectors::PortalSource& portal_;
   std::string owner_;
 };
+
+// The tenant's matching rules as reconcile takes them.
+reconcile::Settings ReconcileSettings(const TenantConfig& tenant, std::int64_t run_id);
 
 // Why the deactivation safeguard (DESIGN.md §5 rule 8, §6 rules) holds a plan that would
 // deactivate `deactivations` of `active` persons; nullopt when it may be applied.

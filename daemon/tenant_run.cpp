@@ -32,7 +32,10 @@ std::unique_ptr<TenantRun> TenantRun::Begin(store::Connection& conn, const std::
       new TenantRun(conn, tenant, std::move(*lease), std::string(mode), dry_run));
   run->outcome_.run_id = run->store_.StartRun(tenant, trigger, mode, dry_run);
   Log(Level::kInfo, "run_started",
-      {{"tenant", tenant}, {"run_id", run->id()}, {"trigger", trigger}, {"mode", mode},
+      {{"tenant", tenant},
+       {"run_id", run->id()},
+       {"trigger", trigger},
+       {"mode", mode},
        {"dry_run", dry_run}});
   return run;
 }
@@ -104,8 +107,8 @@ RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) 
     auto fields = EventFields(event);
     fields["tenant"] = tenant_;
     fields["run_id"] = id();
-    Log(event.kind == reconcile::EventKind::kQuarantined ? Level::kWarn : Level::kInfo,
-        "decision", std::move(fields));
+    Log(event.kind == reconcile::EventKind::kQuarantined ? Level::kWarn : Level::kInfo, "decision",
+        std::move(fields));
   }
   LogFinished();
   return outcome_;
@@ -114,7 +117,7 @@ RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) 
 void TenantRun::LogFinished() {
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started_);
-  json::object fields{{"tenant", tenant_},        {"run_id", id()},
+  json::object fields{{"tenant", tenant_},         {"run_id", id()},
                       {"status", outcome_.status}, {"mode", mode_},
                       {"dry_run", dry_run_},       {"duration_ms", elapsed.count()},
                       {"counts", outcome_.counts}};

@@ -21,7 +21,7 @@ struct RunOutcome {
   std::string status;
   std::string error;
   boost::json::object counts;
-  reconcile::Plan plan;  // what was decided (applied unless dry run or held)
+  reconcile::Plan plan;          // what was decided (applied unless dry run or held)
   boost::json::array plan_json;  // dry run or held: the plan with before/after, as stored
 };
 

@@ -7,9 +7,9 @@
 namespace concord::schema {
 
 struct Migration {
-  int version;            // from the file name, NNNN_name.sql
+  int version;  // from the file name, NNNN_name.sql
   std::string_view name;
-  std::string_view sql;   // applied in one transaction
+  std::string_view sql;  // applied in one transaction
 };
 
 // All migrations, ascending by version.

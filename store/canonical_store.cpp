@@ -83,9 +83,8 @@ reconcile::Person ReadPerson(const Result& rows, int i) {
 std::string SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects) {
   json::array out;
   for (const auto& s : subjects) {
-    out.push_back(json::object{{"side", ToString(s.side)},
-                               {"source", s.source},
-                               {"remote_id", s.remote_id}});
+    out.push_back(
+        json::object{{"side", ToString(s.side)}, {"source", s.source}, {"remote_id", s.remote_id}});
   }
   return json::serialize(out);
 }
@@ -102,9 +101,8 @@ void CopyFinance(Connection& conn, const std::vector<reconcile::FinancePerson>& 
   conn.Exec(sql::kStageFinance);
   conn.CopyBegin(sql::kCopyFinance);
   for (const auto& r : records) {
-    conn.CopyRow({r.source, r.remote_id, r.account_id, r.account_name, r.given_name,
-                  r.family_name, r.email, r.email2, Str(ToString(r.status)), Num(r.updated_at),
-                  r.raw_json});
+    conn.CopyRow({r.source, r.remote_id, r.account_id, r.account_name, r.given_name, r.family_name,
+                  r.email, r.email2, Str(ToString(r.status)), Num(r.updated_at), r.raw_json});
   }
   conn.CopyEnd();
 }
@@ -115,8 +113,7 @@ void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& user
   for (const auto& u : users) {
     conn.CopyRow({u.source, u.remote_id, u.user_name, u.email, u.given_name, u.family_name,
                   u.display_name, u.active ? "t" : "f", u.deleted ? "t" : "f", Num(u.updated_at),
-                  TextArray(u.groups),
-                  TextArray(u.entitlements), u.raw_json});
+                  TextArray(u.groups), TextArray(u.entitlements), u.raw_json});
   }
   conn.CopyEnd();
 }
@@ -137,9 +134,8 @@ void CopyLinks(Connection& conn, const std::vector<reconcile::Link>& links) {
   conn.Exec(sql::kStageLinks);
   conn.CopyBegin(sql::kCopyLinks);
   for (const auto& l : links) {
-    conn.CopyRow({Str(ToString(l.side)), l.source, l.remote_id, l.person_id,
-                  Str(ToString(l.rule)), Str(ToString(l.status)), l.evidence,
-                  TextArray(l.permissions)});
+    conn.CopyRow({Str(ToString(l.side)), l.source, l.remote_id, l.person_id, Str(ToString(l.rule)),
+                  Str(ToString(l.status)), l.evidence, TextArray(l.permissions)});
   }
   conn.CopyEnd();
 }
@@ -229,7 +225,8 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
     r.family_name = finance.Text(i, 5);
     r.email = finance.Text(i, 6);
     r.email2 = finance.Text(i, 7);
-    r.status = reconcile::ParseLinkStatus(finance.Text(i, 8)).value_or(reconcile::LinkStatus::kActive);
+    r.status =
+        reconcile::ParseLinkStatus(finance.Text(i, 8)).value_or(reconcile::LinkStatus::kActive);
     r.updated_at = finance.Int(i, 9);
     state.finance.push_back(std::move(r));
   }
@@ -263,7 +260,8 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
     l.remote_id = links.Text(i, 2);
     l.person_id = links.Text(i, 3);
     l.rule = reconcile::ParseLinkRule(links.Text(i, 4)).value_or(reconcile::LinkRule::kEmailExact);
-    l.status = reconcile::ParseLinkStatus(links.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
+    l.status =
+        reconcile::ParseLinkStatus(links.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
     l.evidence = links.Text(i, 6);
     l.permissions = ParseTextArray(links.Text(i, 7));
     state.links.push_back(std::move(l));
@@ -281,8 +279,8 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   AppliedRun applied;
 
   Transaction tx(conn_);
-  if (conn_.Exec(sql::kCheckLease, {tenant, commit.lease.owner, Num(commit.lease.fence)})
-          .Rows() == 0) {
+  if (conn_.Exec(sql::kCheckLease, {tenant, commit.lease.owner, Num(commit.lease.fence)}).Rows() ==
+      0) {
     throw LeaseLost("the lease on tenant '" + tenant +
                     "' was lost before commit; nothing was applied");
   }
@@ -317,12 +315,11 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
       conn_.Exec(sql::kMarkMergeUndone, {Num(*commit.undone_merge_id)}).AffectedRows() != 1) {
     throw DbError("", "merge " + Num(*commit.undone_merge_id) + " was undone meanwhile");
   }
-  if (commit.resolved_review_id &&
-      conn_.Exec(sql::kResolveReview, {Num(*commit.resolved_review_id), run,
-                                       commit.resolution_json})
-              .AffectedRows() != 1) {
-    throw DbError("", "review item " + Num(*commit.resolved_review_id) +
-                          " was resolved or closed meanwhile");
+  if (commit.resolved_review_id && conn_.Exec(sql::kResolveReview, {Num(*commit.resolved_review_id),
+                                                                    run, commit.resolution_json})
+                                           .AffectedRows() != 1) {
+    throw DbError(
+        "", "review item " + Num(*commit.resolved_review_id) + " was resolved or closed meanwhile");
   }
   for (const auto& e : commit.erased) {
     std::vector<Param> key{tenant, Str(ToString(e.side)), e.source, e.remote_id};
@@ -342,8 +339,8 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   if (commit.quarantined && !commit.quarantined->empty()) {
     conn_.CopyBegin(sql::kCopyQuarantine);
     for (const auto& q : *commit.quarantined) {
-      conn_.CopyRow({tenant, run, Str(ToString(q.side)), q.source, q.remote_id, q.reason,
-                     q.raw_json});
+      conn_.CopyRow(
+          {tenant, run, Str(ToString(q.side)), q.source, q.remote_id, q.reason, q.raw_json});
       applied.events.push_back(
           {EventKind::kQuarantined, "", {{q.side, q.source, q.remote_id}}, "", q.reason});
     }
@@ -438,8 +435,9 @@ std::vector<ExportPerson> CanonicalStore::Export(const std::string& tenant_id) {
     return std::make_tuple(!e.person.email.has_value(), e.person.email.value_or(""), smallest,
                            e.person.id);
   };
-  std::sort(out.begin(), out.end(),
-            [&](const ExportPerson& a, const ExportPerson& b) { return sort_key(a) < sort_key(b); });
+  std::sort(out.begin(), out.end(), [&](const ExportPerson& a, const ExportPerson& b) {
+    return sort_key(a) < sort_key(b);
+  });
   return out;
 }
 

@@ -29,7 +29,7 @@ struct RunCommit {
   const std::vector<reconcile::PortalUser>* portal = nullptr;
   const std::vector<reconcile::QuarantinedRecord>* quarantined = nullptr;
   const reconcile::Plan* plan = nullptr;
-  Cursors new_cursors;  // only the sides that advance
+  Cursors new_cursors;               // only the sides that advance
   std::string status = "succeeded";  // the run's final status, committed with its data
   // The run's counts; Apply sets review_opened/review_closed from what it really changed.
   boost::json::object counts;
@@ -95,7 +95,7 @@ struct ReviewChange {
 
 struct AppliedRun {
   std::vector<ReviewChange> review_changes;
-  boost::json::object counts;  // as committed on the run
+  boost::json::object counts;            // as committed on the run
   std::vector<reconcile::Event> events;  // the events stored, in order
 };
 

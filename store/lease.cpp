@@ -13,9 +13,8 @@ std::optional<Lease> TakeLease(Connection& conn, const std::string& tenant_id,
 }
 
 bool ProlongLease(Connection& conn, const Lease& lease, std::chrono::seconds ttl) {
-  return conn
-             .Exec(sql::kProlongLease, {lease.tenant_id, lease.owner,
-                                        std::to_string(lease.fence), std::to_string(ttl.count())})
+  return conn.Exec(sql::kProlongLease, {lease.tenant_id, lease.owner, std::to_string(lease.fence),
+                                        std::to_string(ttl.count())})
              .AffectedRows() == 1;
 }
 

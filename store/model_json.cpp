@@ -68,10 +68,10 @@ json::object ToJson(const reconcile::Person& p) {
 }
 
 json::object ToJson(const reconcile::Link& l) {
-  return {{"side", ToString(l.side)},     {"source", l.source},
-          {"remote_id", l.remote_id},     {"person_id", l.person_id},
-          {"rule", ToString(l.rule)},     {"status", ToString(l.status)},
-          {"evidence", l.evidence},       {"permissions", Strings(l.permissions)}};
+  return {{"side", ToString(l.side)}, {"source", l.source},
+          {"remote_id", l.remote_id}, {"person_id", l.person_id},
+          {"rule", ToString(l.rule)}, {"status", ToString(l.status)},
+          {"evidence", l.evidence},   {"permissions", Strings(l.permissions)}};
 }
 
 std::vector<reconcile::Membership> MembershipsFromJson(const json::value& value) {

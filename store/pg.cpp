@@ -24,11 +24,20 @@ void AppendCopyField(std::string& out, const Param& field) {
   }
   for (char c : *field) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -67,9 +76,10 @@ Connection::Connection(const ConnectionSettings& settings)
     throw DbError("", "cannot connect to the database: " +
                           TrimmedMessage(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
   }
-  Exec("SELECT set_config('statement_timeout', $1, false), set_config('application_name', $2, "
-       "false)",
-       {std::to_string(settings.statement_timeout.count()), settings.application_name});
+  Exec(
+      "SELECT set_config('statement_timeout', $1, false), set_config('application_name', $2, "
+      "false)",
+      {std::to_string(settings.statement_timeout.count()), settings.application_name});
 }
 
 namespace {
@@ -79,7 +89,8 @@ void ThrowIfFailed(PGconn* conn, PGresult* result, std::string_view what) {
   auto status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN) return;
   std::string sqlstate = result ? ErrorField(result, PG_DIAG_SQLSTATE) : "";
-  std::string message = TrimmedMessage(result ? PQresultErrorMessage(result) : PQerrorMessage(conn));
+  std::string message =
+      TrimmedMessage(result ? PQresultErrorMessage(result) : PQerrorMessage(conn));
   if (result) PQclear(result);
   throw DbError(sqlstate, std::string(what) + ": " + message);
 }

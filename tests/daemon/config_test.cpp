@@ -107,8 +107,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
 }
 
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
-  auto text = Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"",
-                      "");
+  auto text =
+      Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");
   EXPECT_NE(ErrorOf(text).find("database.url"), std::string::npos);
   EXPECT_EQ(ErrorOf(text, "postgresql:///x"), "");
 }

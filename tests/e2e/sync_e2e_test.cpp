@@ -48,22 +48,30 @@ std::string IsoDate(std::int64_t ms) {
 json::object Contact(std::string id, std::string name, std::string first, std::string last,
                      std::string email, std::int64_t updated = kEarlier,
                      std::string status = "ACTIVE") {
-  return {{"ContactID", id},       {"ContactStatus", status},  {"Name", name},
-          {"FirstName", first},    {"LastName", last},         {"EmailAddress", email},
-          {"ContactPersons", json::array{}}, {"UpdatedDateUTC", XeroDate(updated)}};
+  return {{"ContactID", id},
+          {"ContactStatus", status},
+          {"Name", name},
+          {"FirstName", first},
+          {"LastName", last},
+          {"EmailAddress", email},
+          {"ContactPersons", json::array{}},
+          {"UpdatedDateUTC", XeroDate(updated)}};
 }
 
 json::object User(std::string id, std::string user_name, std::string email, std::string given,
                   std::string family, std::int64_t updated = kEarlier, bool active = true) {
-  return {{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
-          {"id", id},
-          {"userName", user_name},
-          {"name", {{"givenName", given}, {"familyName", family}}},
-          {"displayName", given + " " + family},
-          {"active", active},
-          {"emails", json::array{json::object{{"value", email}, {"type", "work"}, {"primary", true}}}},
-          {"meta", {{"resourceType", "User"}, {"created", IsoDate(updated)},
-                    {"lastModified", IsoDate(updated)}}}};
+  return {
+      {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+      {"id", id},
+      {"userName", user_name},
+      {"name", {{"givenName", given}, {"familyName", family}}},
+      {"displayName", given + " " + family},
+      {"active", active},
+      {"emails", json::array{json::object{{"value", email}, {"type", "work"}, {"primary", true}}}},
+      {"meta",
+       {{"resourceType", "User"},
+        {"created", IsoDate(updated)},
+        {"lastModified", IsoDate(updated)}}}};
 }
 
 struct Data {
@@ -73,8 +81,8 @@ struct Data {
   int scim_fail_status = 0;
 
   std::string Render() const {
-    json::object xero{{"tenant_id", kXeroTenant}, {"access_token", kXeroToken},
-                      {"contacts", contacts}};
+    json::object xero{
+        {"tenant_id", kXeroTenant}, {"access_token", kXeroToken}, {"contacts", contacts}};
     json::object scim{{"token", kScimToken}, {"users", users}};
     if (xero_fail_status) xero["fail_status"] = xero_fail_status;
     if (scim_fail_status) scim["fail_status"] = scim_fail_status;
@@ -111,16 +119,20 @@ class SyncE2eTest : public ::testing::Test {
                        "[log]\nlevel = \"info\"\n"
                        "[[tenant]]\nid = \"acme\"\n"
                        "[tenant.finance]\nkind = \"xero\"\n"
-                       "base_url = \"http://127.0.0.1:" + std::to_string(xero_port_) +
+                       "base_url = \"http://127.0.0.1:" +
+                       std::to_string(xero_port_) +
                        "/api.xro/2.0\"\n"
                        "access_token = \"env:E2E_XERO_TOKEN\"\n"
-                       "xero_tenant_id = \"" + kXeroTenant + "\"\n" +
-                       "page_size = " + std::to_string(page_size) + "\n" + extra_finance +
+                       "xero_tenant_id = \"" +
+                       kXeroTenant + "\"\n" + "page_size = " + std::to_string(page_size) + "\n" +
+                       extra_finance +
                        "[tenant.portal]\nkind = \"scim\"\n"
-                       "base_url = \"http://127.0.0.1:" + std::to_string(scim_port_) +
+                       "base_url = \"http://127.0.0.1:" +
+                       std::to_string(scim_port_) +
                        "/scim/v2\"\n"
                        "token = \"env:E2E_SCIM_TOKEN\"\n"
-                       "page_size = " + std::to_string(portal_page_size) + "\n" + rules_toml_;
+                       "page_size = " +
+                       std::to_string(portal_page_size) + "\n" + rules_toml_;
     test_support::WriteFile(tmp_.File("concord.toml"), toml);
   }
 
@@ -215,14 +227,14 @@ Data HarbourLights() {
                                "Ngata", " ARI@harbourlights.example "));
   d.contacts.push_back(Contact("2d8c5e3a-4b6f-4a0c-9e93-7c4fb0213c44", "Old Co", "Olive", "Old",
                                "olive@old.example", kEarlier, "ARCHIVED"));
-  d.contacts.push_back(Contact("3e9d6f4b-5c7a-4b1d-8fa4-8d5ac1324d55", "No Email Ltd", "Nora",
-                               "None", ""));
+  d.contacts.push_back(
+      Contact("3e9d6f4b-5c7a-4b1d-8fa4-8d5ac1324d55", "No Email Ltd", "Nora", "None", ""));
   d.contacts.push_back(Contact("4fae7a5c-6d8b-4c2e-9ab5-9e6bd2435e66", "Bad Email Ltd", "Ben",
                                "Bad", "accounts at bad.example"));
   d.users.push_back(User("u-mere", "mere.tane@harbourlights.example",
                          " mere.tane@HARBOURLIGHTS.example", "Mere", "Tane"));
-  d.users.push_back(User("u-pita", "pita@portal-only.example", "pita@portal-only.example", "Pita",
-                         "Sharples"));
+  d.users.push_back(
+      User("u-pita", "pita@portal-only.example", "pita@portal-only.example", "Pita", "Sharples"));
   d.users.push_back(User("u-dup1", "dup1", "shared@dup.example", "Dee", "One"));
   d.users.push_back(User("u-dup2", "dup2", "shared@dup.example", "Dee", "Two"));
   return d;
@@ -364,8 +376,8 @@ TEST_F(SyncE2eTest, PortalUserCreatedBeforeItsContactIsMergedIntoIt) {
   EXPECT_EQ(before[0].at("origin"), "portal");
   auto portal_person = before[0].at("person_id");
 
-  data.contacts.push_back(Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "Hemi@Whare.example",
-                                  NowMs()));
+  data.contacts.push_back(
+      Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "Hemi@Whare.example", NowMs()));
   ChangeData(data);
   auto sync = Sync();  // incremental: the new contact is within the cursor window
   ASSERT_EQ(sync.code, 0) << sync.err;
@@ -497,8 +509,8 @@ TEST_F(SyncE2eTest, BadConfigurationExitsWithCodeTwoNamingTheKey) {
 
 TEST_F(SyncE2eTest, UnreachableDatabaseExitsWithCodeTwo) {
   StartFake(HarbourLights());
-  auto r = Concord({"migrate"}, {{"CONCORD_DATABASE_URL",
-                                  "postgresql:///none?host=/nonexistent-dir&port=1"}});
+  auto r = Concord({"migrate"},
+                   {{"CONCORD_DATABASE_URL", "postgresql:///none?host=/nonexistent-dir&port=1"}});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
 }
@@ -529,8 +541,8 @@ TEST_F(SyncE2eTest, FullSyncDeletionsAreHeldBySafeguardUntilConfirmed) {
   Data data;
   for (int i = 0; i < 3; ++i) {
     auto n = std::to_string(i);
-    data.contacts.push_back(Contact("c" + n, "Account " + n, "G" + n, "F" + n,
-                                    "p" + n + "@gone.example"));
+    data.contacts.push_back(
+        Contact("c" + n, "Account " + n, "G" + n, "F" + n, "p" + n + "@gone.example"));
   }
   StartFake(data);
   rules_toml_ = "[tenant.rules]\nmax_deactivations = 1\n";
@@ -610,7 +622,8 @@ TEST_F(SyncE2eTest, ExplainShowsThePersonItsLinksAndTheEventsThatMadeThem) {
   StartFake(HarbourLights());
   Migrate();
   ASSERT_EQ(Sync({"--full"}).code, 0);
-  auto r = Concord({"explain", "--tenant", "acme", "--email", " Mere Tane <MERE.TANE@harbourlights.example>"});
+  auto r = Concord(
+      {"explain", "--tenant", "acme", "--email", " Mere Tane <MERE.TANE@harbourlights.example>"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 1u);

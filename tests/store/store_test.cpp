@@ -143,13 +143,27 @@ TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
   person.memberships = {{Side::kFinance, "xero", "acc-1", "Harbour Lights"},
                         {Side::kPortal, "scim", "grp-1", "grp-1"}};
   plan.persons.back() = person;
-  plan.links.push_back({Side::kFinance, "xero", "c1", "p1", reconcile::LinkRule::kEmailExact,
-                        reconcile::LinkStatus::kActive, "email_key=mere@example.com", {}});
-  plan.links.push_back({Side::kPortal, "scim", "u1", "p1", reconcile::LinkRule::kEmailExact,
-                        reconcile::LinkStatus::kActive, "email_key=mere@example.com",
+  plan.links.push_back({Side::kFinance,
+                        "xero",
+                        "c1",
+                        "p1",
+                        reconcile::LinkRule::kEmailExact,
+                        reconcile::LinkStatus::kActive,
+                        "email_key=mere@example.com",
+                        {}});
+  plan.links.push_back({Side::kPortal,
+                        "scim",
+                        "u1",
+                        "p1",
+                        reconcile::LinkRule::kEmailExact,
+                        reconcile::LinkStatus::kActive,
+                        "email_key=mere@example.com",
                         {"open_tickets", "view \"invoices\""}});
-  plan.events.push_back({reconcile::EventKind::kCreated, "p1", {{Side::kFinance, "xero", "c1"}},
-                         "email_exact", "new person"});
+  plan.events.push_back({reconcile::EventKind::kCreated,
+                         "p1",
+                         {{Side::kFinance, "xero", "c1"}},
+                         "email_exact",
+                         "new person"});
   auto commit = Commit(run, lease, plan);
   commit.new_cursors.finance = 1000;
   commit.new_cursors.portal = 2000;
@@ -188,9 +202,12 @@ TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
 TEST_F(StoreTest, ReviewItemsAreOpenedOnceAndClosedWhenTheSituationGoesAway) {
   CanonicalStore store(conn_);
   auto lease = TakeOrFail("a");
-  reconcile::ReviewItem item{reconcile::ReviewKind::kInvalidEmail, "invalid_email:finance:xero:c1",
-                             "white space inside", "a b@example.com",
-                             {{Side::kFinance, "xero", "c1"}}, {"p1"}};
+  reconcile::ReviewItem item{reconcile::ReviewKind::kInvalidEmail,
+                             "invalid_email:finance:xero:c1",
+                             "white space inside",
+                             "a b@example.com",
+                             {{Side::kFinance, "xero", "c1"}},
+                             {"p1"}};
   reconcile::Plan plan;
   plan.review_items.push_back(item);
 
@@ -227,8 +244,14 @@ TEST_F(StoreTest, ExportIsOrderedByEmailThenRemoteIdWithNoEmailLast) {
   merged.merged_into = "p1";
   plan.persons.push_back(merged);
   for (auto [remote, person] : {std::pair{"c1", "p1"}, {"c2", "p2"}, {"c3", "p3"}}) {
-    plan.links.push_back({Side::kFinance, "xero", remote, person,
-                          reconcile::LinkRule::kEmailExact, reconcile::LinkStatus::kActive, "", {}});
+    plan.links.push_back({Side::kFinance,
+                          "xero",
+                          remote,
+                          person,
+                          reconcile::LinkRule::kEmailExact,
+                          reconcile::LinkStatus::kActive,
+                          "",
+                          {}});
   }
   store.Apply(Commit(run, lease, plan));
   auto exported = store.Export("acme");
@@ -249,8 +272,14 @@ TEST_F(StoreTest, MergeSnapshotsAndKeepSeparateDecisionsRoundTrip) {
   merge.loser_before = PersonRow("p2", "mere@example.com");
   merge.loser_before.origin = reconcile::Origin::kPortal;
   merge.loser_before.memberships = {{Side::kPortal, "scim", "g", "g"}};
-  merge.links_before = {{Side::kPortal, "scim", "u1", "p2", reconcile::LinkRule::kPortalOrigin,
-                         reconcile::LinkStatus::kActive, "ev", {"perm"}}};
+  merge.links_before = {{Side::kPortal,
+                         "scim",
+                         "u1",
+                         "p2",
+                         reconcile::LinkRule::kPortalOrigin,
+                         reconcile::LinkStatus::kActive,
+                         "ev",
+                         {"perm"}}};
   reconcile::Plan plan;
   plan.merges.push_back(merge);
   auto commit = Commit(run, lease, plan);
