@@ -1,7 +1,8 @@
 # Writes OUT: a C++ file defining concord::schema::Migrations() from the SQL FILES in DIR.
-# File names are NNNN_name.sql; the number is the version.
+# FILES is '|'-separated; file names are NNNN_name.sql and the number is the version.
+string(REPLACE "|" ";" files "${FILES}")
 set(body "")
-foreach(file IN LISTS FILES)
+foreach(file IN LISTS files)
   file(READ ${DIR}/${file} sql)
   string(REGEX MATCH "^([0-9]+)_(.*)\\.sql$" _ ${file})
   math(EXPR version "${CMAKE_MATCH_1}")
