@@ -5,6 +5,7 @@
 #include <functional>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -202,9 +203,11 @@ class Planner {
 
   Plan Run() {
     IndexPersons();
+    ResolveKeepSeparate();
     LoadRecords();
     NoteOrphanLinks();
     GroupFinance();
+    NoteSeparatedNow();
     PlacePortalUsers();
     IndexMembers();
     MergeEmptiedPortalPersons();
@@ -436,7 +439,131 @@ class Planner {
     }
     std::sort(anchors.begin(), anchors.end());
     anchors.erase(std::unique(anchors.begin(), anchors.end()), anchors.end());
+    if (anchors.size() >= 2 && AnySeparated(anchors)) {
+      SplitFinanceGroup(group, std::move(anchors));
+    } else {
+      PlaceFinanceClass(group, anchors);
+    }
+  }
 
+  // ---- keep_separate: admin decisions that two persons are different people ----------------
+
+  // The pairs as live persons before this plan (a pair naming a person merged away since
+  // holds for its survivor: a part of it is still not the other person).
+  void ResolveKeepSeparate() {
+    for (const KeepSeparate& k : state_.keep_separate) {
+      int a = LiveBefore(k.person_a);
+      int b = LiveBefore(k.person_b);
+      if (a == kNone || b == kNone || a == b) continue;
+      separated_before_.insert(PairKey(a, b));
+    }
+  }
+
+  static std::uint64_t PairKey(int a, int b) {
+    if (a > b) std::swap(a, b);
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) |
+           static_cast<std::uint32_t>(b);
+  }
+
+  bool AnySeparated(const std::vector<int>& anchors) const {
+    if (separated_before_.empty()) return false;
+    for (std::size_t i = 0; i < anchors.size(); ++i) {
+      for (std::size_t j = i + 1; j < anchors.size(); ++j) {
+        if (separated_before_.count(PairKey(anchors[i], anchors[j])) > 0) return true;
+      }
+    }
+    return false;
+  }
+
+  // After rule 2's merges: the pairs between the persons that now hold them.
+  void NoteSeparatedNow() {
+    for (std::uint64_t key : separated_before_) {
+      int a = LiveNow(static_cast<int>(key >> 32));
+      int b = LiveNow(static_cast<int>(key & 0xffffffffu));
+      if (a != b) separated_now_.insert(PairKey(a, b));
+    }
+  }
+
+  // Whether persons `a` and `b` (as they stand after rule 2) must never be merged.
+  bool SeparatedNow(int a, int b) const {
+    return !separated_now_.empty() && separated_now_.count(PairKey(a, b)) > 0;
+  }
+
+  // Rule 2 with keep_separate: a group of finance records that share keys but whose anchors
+  // include persons kept separate. Anchors are taken in survivor order (created first, then
+  // smaller id); each one not yet placed starts a class and takes the anchors it shares a
+  // key with (transitively, smallest first) unless one of them is kept separate from a member.
+  // Each class becomes one person, as an ordinary group would. A record without an anchor
+  // joins the class of the first anchor (survivor order) holding its key. No review item:
+  // the admin already decided these are different people who share an address.
+  void SplitFinanceGroup(std::span<const std::uint32_t> group, std::vector<int> anchors) {
+    auto survivor_order = [&](int a, int b) {
+      const Person& pa = At(a).after;
+      const Person& pb = At(b).after;
+      return std::tie(pa.created_run, pa.id) < std::tie(pb.created_run, pb.id);
+    };
+    std::sort(anchors.begin(), anchors.end(), survivor_order);
+    std::unordered_map<int, std::size_t> rank;  // anchor -> position in survivor order
+    for (std::size_t i = 0; i < anchors.size(); ++i) rank.emplace(anchors[i], i);
+    std::unordered_map<int, std::vector<std::size_t>> anchors_by_key;  // key id -> ranks
+    for (std::uint32_t i : group) {
+      const Record& r = records_[i];
+      if (r.anchor != kNone && r.key_id != kNone) anchors_by_key[r.key_id].push_back(rank[r.anchor]);
+    }
+    std::vector<std::vector<int>> keys_of(anchors.size());  // rank -> key ids
+    for (auto& [key, ranks] : anchors_by_key) {
+      std::sort(ranks.begin(), ranks.end());
+      ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+      for (std::size_t r : ranks) keys_of[r].push_back(key);
+    }
+    std::vector<int> class_of(anchors.size(), kNone);
+    std::vector<std::vector<std::size_t>> classes;
+    for (std::size_t start = 0; start < anchors.size(); ++start) {
+      if (class_of[start] != kNone) continue;
+      const int c = static_cast<int>(classes.size());
+      classes.push_back({});
+      std::set<std::size_t> frontier{start};
+      while (!frontier.empty()) {
+        std::size_t next = *frontier.begin();
+        frontier.erase(frontier.begin());
+        if (class_of[next] != kNone) continue;
+        bool separated = false;
+        for (std::size_t member : classes[static_cast<std::size_t>(c)]) {
+          separated = separated ||
+                      separated_before_.count(PairKey(anchors[member], anchors[next])) > 0;
+        }
+        if (separated) continue;
+        class_of[next] = c;
+        classes[static_cast<std::size_t>(c)].push_back(next);
+        for (int key : keys_of[next]) {
+          for (std::size_t other : anchors_by_key[key]) {
+            if (class_of[other] == kNone) frontier.insert(other);
+          }
+        }
+      }
+    }
+    std::vector<std::vector<std::uint32_t>> members(classes.size());
+    for (std::uint32_t i : group) {
+      const Record& r = records_[i];
+      std::size_t at = 0;  // (a key without an anchored record cannot be in this group)
+      if (r.anchor != kNone) {
+        at = rank[r.anchor];
+      } else if (auto it = anchors_by_key.find(r.key_id); it != anchors_by_key.end()) {
+        at = it->second.front();
+      }
+      members[static_cast<std::size_t>(class_of[at])].push_back(i);
+    }
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+      std::vector<int> class_anchors;
+      for (std::size_t r : classes[c]) class_anchors.push_back(anchors[r]);
+      std::sort(class_anchors.begin(), class_anchors.end());
+      PlaceFinanceClass(members[c], class_anchors);
+    }
+  }
+
+  // One class of finance records that is one person: a new one, its only anchor, or the
+  // merge of its anchors into the one created first.
+  void PlaceFinanceClass(std::span<const std::uint32_t> group, const std::vector<int>& anchors) {
     int person = kNone;
     if (anchors.empty()) {
       std::uint32_t founder = *std::min_element(group.begin(), group.end(), [&](auto a, auto b) {
@@ -466,7 +593,10 @@ class Planner {
         r.placement = At(person).founder == static_cast<int>(i) ? Placement::kFounded
                                                                 : Placement::kJoinedByKey;
       }
-      if (r.key_id != kNone) finance_person_by_key_[static_cast<std::size_t>(r.key_id)] = person;
+      // With keep_separate a key can be on several classes: the first (survivor order) has it.
+      if (r.key_id != kNone && finance_person_by_key_[static_cast<std::size_t>(r.key_id)] == kNone) {
+        finance_person_by_key_[static_cast<std::size_t>(r.key_id)] = person;
+      }
     }
   }
 
@@ -536,9 +666,12 @@ class Planner {
     if (r.key_id != kNone && !Contested(r.key_id)) {
       if (int finance = finance_person_by_key_[static_cast<std::size_t>(r.key_id)];
           finance != kNone) {
-        Place(r, finance, Placement::kJoinedByKey);
-        if (anchor != kNone) NoteMovedAway(anchor, static_cast<int>(i));
-        return;
+        // Rule 5 never merges persons kept separate: the user stays on its anchor.
+        if (anchor == kNone || !SeparatedNow(anchor, finance)) {
+          Place(r, finance, Placement::kJoinedByKey);
+          if (anchor != kNone) NoteMovedAway(anchor, static_cast<int>(i));
+          return;
+        }
       }
     }
     // Rule 5: a portal user without a finance match is (or stays) a person of its own.
@@ -1222,6 +1355,8 @@ class Planner {
   std::vector<std::pair<int, int>> finance_by_key_;  // (key id of email 1, finance record), sorted
   std::unordered_map<std::string, std::vector<int>> finance_by_loose_;  // loose != exact only
   std::vector<std::pair<int, std::vector<std::string>>> email_problems_;  // (record, problems)
+  std::unordered_set<std::uint64_t> separated_before_;  // PairKey of live persons before
+  std::unordered_set<std::uint64_t> separated_now_;     // ... after rule 2's merges
   std::vector<int> finance_person_by_key_;  // by key id: the finance person holding it
   std::vector<int> active_users_by_key_;    // by key id: how many active portal users have it
   std::vector<int> members_;
@@ -1234,6 +1369,121 @@ class Planner {
 
 Plan Reconcile(const State& state, const Settings& settings) {
   return Planner(state, settings).Run();
+}
+
+namespace {
+
+std::string LinkKeyText(const Link& l) {
+  return std::string(ToString(l.side)) + '\x1f' + l.source + '\x1f' + l.remote_id;
+}
+
+}  // namespace
+
+Plan UndoMerge(const State& state, const Merge& merge, const Settings& settings) {
+  State undone = state;
+  std::unordered_map<std::string, std::size_t> person_at;
+  for (std::size_t i = 0; i < undone.persons.size(); ++i) person_at.emplace(undone.persons[i].id, i);
+  auto loser_at = person_at.find(merge.loser_id);
+  if (loser_at != person_at.end() && !undone.persons[loser_at->second].merged_into) return Plan{};
+
+  // The survivor and every person it was merged into since: the loser's links may be on
+  // any of them by now, and each lists the loser in merged_from.
+  std::vector<std::string> chain;
+  for (std::string id = merge.survivor_id; chain.size() <= undone.persons.size();) {
+    chain.push_back(id);
+    auto it = person_at.find(id);
+    if (it == person_at.end() || !undone.persons[it->second].merged_into) break;
+    id = *undone.persons[it->second].merged_into;
+  }
+  std::unordered_set<std::string> gone(merge.loser_before.merged_from.begin(),
+                                       merge.loser_before.merged_from.end());
+  gone.insert(merge.loser_id);
+  std::vector<Event> events;
+  std::string what = "merge " + (merge.id != 0 ? std::to_string(merge.id) + " " : std::string()) +
+                     "of person " + merge.loser_id + " into " + merge.survivor_id + " undone";
+  for (const std::string& id : chain) {
+    auto it = person_at.find(id);
+    if (it == person_at.end()) continue;
+    std::vector<std::string>& from = undone.persons[it->second].merged_from;
+    std::size_t before = from.size();
+    from.erase(std::remove_if(from.begin(), from.end(),
+                              [&](const std::string& f) { return gone.count(f) > 0; }),
+               from.end());
+    if (from.size() != before) {
+      events.push_back({EventKind::kUpdated, id, {}, "",
+                        what + ": person " + merge.loser_id + " leaves merged_from"});
+    }
+  }
+
+  Person restored = merge.loser_before;
+  restored.merged_into.reset();
+  if (loser_at != person_at.end()) {
+    undone.persons[loser_at->second] = std::move(restored);
+  } else {
+    undone.persons.push_back(std::move(restored));
+  }
+  events.push_back({EventKind::kUpdated, merge.loser_id, {}, "",
+                    what + ": person restored from the merge snapshot"});
+
+  std::unordered_map<std::string, std::size_t> link_at;
+  for (std::size_t i = 0; i < undone.links.size(); ++i) link_at.emplace(LinkKeyText(undone.links[i]), i);
+  const std::unordered_set<std::string> on_chain(chain.begin(), chain.end());
+  std::int64_t moved = 0;
+  for (const Link& before : merge.links_before) {
+    auto it = link_at.find(LinkKeyText(before));
+    if (it == link_at.end()) {
+      Link link = before;
+      link.person_id = merge.loser_id;
+      undone.links.push_back(std::move(link));
+    } else {
+      Link& link = undone.links[it->second];
+      if (on_chain.count(link.person_id) == 0) continue;  // moved elsewhere since: stays
+      link.person_id = merge.loser_id;
+      link.rule = before.rule;
+      link.evidence = before.evidence;
+    }
+    ++moved;
+    events.push_back({EventKind::kRelinked,
+                      merge.loser_id,
+                      {SubjectRef{before.side, before.source, before.remote_id}},
+                      std::string(ToString(before.rule)),
+                      what + ": link moves back to person " + merge.loser_id});
+  }
+  undone.keep_separate.push_back({merge.loser_id, merge.survivor_id});
+
+  Plan then = Reconcile(undone, settings);
+  State after = Apply(undone, then);
+
+  // The plan relative to `state`: every person and link that differs from it.
+  Plan out;
+  std::unordered_map<std::string, const Person*> old_persons;
+  for (const Person& p : state.persons) old_persons.emplace(p.id, &p);
+  for (const Person& p : after.persons) {
+    auto it = old_persons.find(p.id);
+    if (it == old_persons.end() || !(*it->second == p)) out.persons.push_back(p);
+  }
+  std::unordered_map<std::string, const Link*> old_links;
+  for (const Link& l : state.links) old_links.emplace(LinkKeyText(l), &l);
+  for (const Link& l : after.links) {
+    auto it = old_links.find(LinkKeyText(l));
+    if (it == old_links.end() || !(*it->second == l)) out.links.push_back(l);
+  }
+  std::sort(out.persons.begin(), out.persons.end(),
+            [](const Person& a, const Person& b) { return a.id < b.id; });
+  std::sort(out.links.begin(), out.links.end(), [](const Link& a, const Link& b) {
+    return std::tie(a.side, a.source, a.remote_id) < std::tie(b.side, b.source, b.remote_id);
+  });
+  out.merges = std::move(then.merges);
+  out.review_items = std::move(then.review_items);
+  out.counts = then.counts;
+  out.counts.updated = static_cast<std::int64_t>(
+      std::count_if(out.persons.begin(), out.persons.end(),
+                    [&](const Person& p) { return old_persons.count(p.id) > 0; }));
+  out.counts.linked += moved;
+  out.events = std::move(events);
+  out.events.insert(out.events.end(), std::make_move_iterator(then.events.begin()),
+                    std::make_move_iterator(then.events.end()));
+  return out;
 }
 
 State Apply(State state, const Plan& plan) {
@@ -1250,9 +1500,7 @@ State Apply(State state, const Plan& plan) {
   }
   std::unordered_map<std::string, std::size_t> link_at;
   link_at.reserve(state.links.size() + plan.links.size());
-  auto link_key = [](const Link& l) {
-    return std::string(ToString(l.side)) + '\x1f' + l.source + '\x1f' + l.remote_id;
-  };
+  auto link_key = LinkKeyText;
   for (std::size_t i = 0; i < state.links.size(); ++i) link_at.emplace(link_key(state.links[i]), i);
   for (const Link& l : plan.links) {
     auto [it, inserted] = link_at.try_emplace(link_key(l), state.links.size());

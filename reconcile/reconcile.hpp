@@ -34,6 +34,27 @@ struct Settings {
 // Never throws on bad data (invalid emails become review items).
 Plan Reconcile(const State& state, const Settings& settings);
 
+// Undoes `merge` (`concord merge undo ID`, POST /v1/merges/{id}/undo): the loser comes back
+// as merge.loser_before with merged_into cleared; each link in merge.links_before that still
+// names the survivor (or a person the survivor was merged into since) moves back to the
+// loser with the rule and evidence it had then (status and permissions stay as the source
+// reports them now; a link an admin moved elsewhere since stays where it is); the loser and
+// the persons merged into it leave the merged_from of the survivor and of every person the
+// survivor was merged into since; then both persons' fields, memberships and status are
+// recomputed from their records, exactly as Reconcile would.
+//
+// `state` must hold at least what Reconcile needs for these persons (the loser, the survivor
+// and its merged_into chain, their links and the source records behind them, and the
+// tenant's keep_separate pairs); the whole tenant state is fine. The returned plan is
+// relative to `state`, holds every change (the undo and whatever Reconcile then does with
+// the pair kept separate), and its review_items are complete for `state` as Reconcile's are.
+// The caller MUST record KeepSeparate{merge.loser_id, merge.survivor_id} in the same
+// transaction as it applies the plan, or the next run merges the two again.
+// A merge whose loser is no longer merged away (already undone) gives an empty plan.
+// Applying the plan to the state right after the merge gives back the state before it:
+// the loser and its links as they were, the survivor as it would be without the loser.
+Plan UndoMerge(const State& state, const Merge& merge, const Settings& settings);
+
 // Applies a plan to a state in memory, the way the store applies it to the database.
 // Used by tests (idempotence) and dry runs.
 State Apply(State state, const Plan& plan);

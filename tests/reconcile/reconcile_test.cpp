@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "reconcile/person_id.hpp"
@@ -699,6 +700,171 @@ TEST(Deletes, ADeletedUserIsNotActiveEvenIfItSaidSo) {
   EXPECT_TRUE(Reviews(plan, ReviewKind::kDuplicatePortalUsers).empty());
   EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kFinance, "c1").id);
   EXPECT_EQ(FindLink(s, Side::kPortal, "u2")->status, LinkStatus::kDeleted);
+}
+
+// ---- keep_separate and undo ---------------------------------------------------------------
+
+// Persons and links in a canonical order, so two states compare with ==.
+State Sorted(State s) {
+  std::sort(s.persons.begin(), s.persons.end(),
+            [](const Person& a, const Person& b) { return a.id < b.id; });
+  std::sort(s.links.begin(), s.links.end(), [](const Link& a, const Link& b) {
+    return std::tie(a.side, a.source, a.remote_id) < std::tie(b.side, b.source, b.remote_id);
+  });
+  return s;
+}
+
+TEST(KeepSeparate, Rule2NeverMergesThemAndNewRecordsJoinTheFirst) {
+  State s;
+  s.finance = {Finance("c1", "ann@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "bob@example.com"));
+  s = SyncOnce(s, kRun2);
+  const std::string a = PersonOf(s, Side::kFinance, "c1").id;
+  const std::string b = PersonOf(s, Side::kFinance, "c2").id;
+  s.keep_separate = {{b, a}};
+  s.finance[1].email = "ANN@example.com";
+  s.finance.push_back(Finance("c3", "ann@example.com"));
+  s.portal = {Portal("u1", "ann@example.com")};
+  Plan plan;
+  s = SyncOnce(s, kRun3, &plan);
+  EXPECT_TRUE(plan.merges.empty());
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").id, b);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").email, "ann@example.com");
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c3").id, a);  // created first
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, a);
+  EXPECT_TRUE(plan.review_items.empty());
+  EXPECT_TRUE(Reconcile(s, Settings{"tenant-a", 4}).Empty());
+}
+
+TEST(KeepSeparate, AThirdPersonStillMergesWithTheOneItSharesAKeyWith) {
+  State s;
+  s.finance = {Finance("c1", "a@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "b@example.com"));
+  s = SyncOnce(s, kRun2);
+  s.finance.push_back(Finance("c3", "c@example.com"));
+  s = SyncOnce(s, kRun3);
+  const std::string a = PersonOf(s, Side::kFinance, "c1").id;
+  const std::string b = PersonOf(s, Side::kFinance, "c2").id;
+  const std::string c = PersonOf(s, Side::kFinance, "c3").id;
+  s.keep_separate = {{a, b}};
+  for (FinancePerson& f : s.finance) f.email = "same@example.com";
+  Plan plan;
+  s = SyncOnce(s, Settings{"tenant-a", 4}, &plan);
+  ASSERT_EQ(plan.merges.size(), 1u);  // c into a; b stays apart
+  EXPECT_EQ(plan.merges[0].loser_id, c);
+  EXPECT_EQ(plan.merges[0].survivor_id, a);
+  EXPECT_EQ(PersonOf(s, Side::kFinance, "c2").id, b);
+  EXPECT_TRUE(Reconcile(s, Settings{"tenant-a", 5}).Empty());
+}
+
+TEST(KeepSeparate, Rule5LeavesThePortalUserOnItsOwnPerson) {
+  State s;
+  s.portal = {Portal("u1", "cy@example.com")};
+  s.finance = {Finance("c1", "other@example.com")};
+  s = SyncOnce(s, kRun1);
+  const std::string p = PersonOf(s, Side::kPortal, "u1").id;
+  const std::string f = PersonOf(s, Side::kFinance, "c1").id;
+  s.keep_separate = {{p, f}};
+  s.finance[0].email = "cy@example.com";
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_TRUE(plan.merges.empty());
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, p);
+  EXPECT_TRUE(Reconcile(s, kRun3).Empty());
+}
+
+TEST(UndoMerge, Rule2MergeUndoneGivesTheStateWithoutIt) {
+  State s;
+  s.finance = {Finance("c1", "ann@example.com", "Ann", "Lee")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "bob@example.com", "Bob", "Ng"));
+  s.portal = {Portal("u2", "bob@example.com")};
+  s = SyncOnce(s, kRun2);
+  const std::string a = PersonOf(s, Side::kFinance, "c1").id;
+  const std::string b = PersonOf(s, Side::kFinance, "c2").id;
+  const Person b_before = PersonOf(s, Side::kFinance, "c2");
+  s.finance[0].email = "bob@example.com";  // the survivor's record changes: b's do not
+  State changed = s;
+  Plan plan;
+  State merged = SyncOnce(changed, kRun3, &plan);
+  ASSERT_EQ(plan.merges.size(), 1u);
+  const Merge& m = plan.merges[0];
+  EXPECT_EQ(m.loser_id, b);
+  EXPECT_EQ(m.loser_before, b_before);
+  ASSERT_EQ(m.links_before.size(), 2u);  // c2 and u2
+
+  Plan undo = UndoMerge(merged, m, Settings{"tenant-a", 4});
+  State undone = Apply(merged, undo);
+  EXPECT_EQ(*FindPerson(undone, b), b_before);
+  EXPECT_EQ(FindLink(undone, Side::kFinance, "c2")->person_id, b);
+  EXPECT_EQ(FindLink(undone, Side::kPortal, "u2")->person_id, b);
+  EXPECT_TRUE(FindPerson(undone, a)->merged_from.empty());
+  EXPECT_GE(CountEvents(undo, EventKind::kRelinked), 2);
+  // The state before the merge: what reconcile gives with the two kept separate.
+  changed.keep_separate = {{b, a}};
+  State expected = SyncOnce(changed, kRun3);
+  EXPECT_EQ(Sorted(undone).persons, Sorted(expected).persons);
+  EXPECT_EQ(Sorted(undone).links, Sorted(expected).links);
+  // The caller records the pair; then the undo sticks.
+  undone.keep_separate = {{b, a}};
+  EXPECT_TRUE(Reconcile(undone, Settings{"tenant-a", 5}).Empty());
+  // Undoing again changes nothing.
+  EXPECT_TRUE(UndoMerge(undone, m, Settings{"tenant-a", 5}).Empty());
+}
+
+TEST(UndoMerge, Rule5MergeUndoneRestoresThePortalOriginPerson) {
+  State s;
+  s.portal = {Portal("u1", "cara@example.com", true, "Cara D.")};
+  s = SyncOnce(s, kRun1);
+  const std::string p = PersonOf(s, Side::kPortal, "u1").id;
+  const Person p_before = PersonOf(s, Side::kPortal, "u1");
+  const Link u1_before = *FindLink(s, Side::kPortal, "u1");
+  s.finance = {Finance("c9", "cara@example.com", "Cara", "Diaz")};
+  Plan plan;
+  State merged = SyncOnce(s, kRun2, &plan);
+  ASSERT_EQ(plan.merges.size(), 1u);
+  const std::string f = PersonOf(merged, Side::kFinance, "c9").id;
+  State undone = Apply(merged, UndoMerge(merged, plan.merges[0], kRun3));
+  EXPECT_EQ(*FindPerson(undone, p), p_before);
+  EXPECT_EQ(*FindLink(undone, Side::kPortal, "u1"), u1_before);  // rule portal_origin again
+  EXPECT_TRUE(FindPerson(undone, f)->merged_from.empty());
+  EXPECT_EQ(FindPerson(undone, f)->display_name, "Cara Diaz");
+  undone.keep_separate = {{p, f}};
+  Plan next = Reconcile(undone, Settings{"tenant-a", 4});
+  EXPECT_TRUE(next.Empty());
+  EXPECT_EQ(FindReview(next, ReviewKind::kEmailDrift), nullptr);
+}
+
+TEST(UndoMerge, ThroughALaterMergeOfTheSurvivor) {
+  State s;
+  s.finance = {Finance("z", "z@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("a", "a@example.com"));
+  s = SyncOnce(s, kRun2);
+  s.finance.push_back(Finance("b", "b@example.com"));
+  s = SyncOnce(s, kRun3);
+  const std::string z = PersonOf(s, Side::kFinance, "z").id;
+  const std::string a = PersonOf(s, Side::kFinance, "a").id;
+  const std::string b = PersonOf(s, Side::kFinance, "b").id;
+  s.finance[2].email = "a@example.com";  // b into a
+  Plan first;
+  s = SyncOnce(s, Settings{"tenant-a", 4}, &first);
+  ASSERT_EQ(first.merges.size(), 1u);
+  s.finance[1].email = "z@example.com";  // a (with b's record) into z
+  s.finance[2].email = "z@example.com";
+  s = SyncOnce(s, Settings{"tenant-a", 5});
+  std::vector<std::string> both{a, b};
+  std::sort(both.begin(), both.end());  // merged_from is sorted
+  EXPECT_EQ(FindPerson(s, z)->merged_from, both);
+  State undone = Apply(s, UndoMerge(s, first.merges[0], Settings{"tenant-a", 6}));
+  EXPECT_FALSE(FindPerson(undone, b)->merged_into.has_value());
+  EXPECT_EQ(FindLink(undone, Side::kFinance, "b")->person_id, b);
+  EXPECT_EQ(FindPerson(undone, z)->merged_from, std::vector<std::string>{a});
+  EXPECT_EQ(FindPerson(undone, b)->email, "z@example.com");  // fields follow its record now
+  undone.keep_separate = {{b, a}};
+  EXPECT_TRUE(Reconcile(undone, Settings{"tenant-a", 7}).Empty());
 }
 
 // ---- partial and damaged states --------------------------------------------------------------
