@@ -810,11 +810,70 @@ class Planner {
     p.family_name = family == nullptr ? std::string() : std::string(TrimAscii(FamilyName(*family)));
     p.display_name = display == nullptr ? std::string() : DisplayName(*display);
     p.origin = finance ? Origin::kFinance : Origin::kPortal;
+    p.memberships = Memberships(w);
     // Rules 7 and 8: a person lives while one of its links is active; when every link is
     // erased, so is the person (its fields are empty by now: erased records give nothing).
     p.status = active       ? PersonStatus::kActive
                : all_erased ? PersonStatus::kErased
                             : PersonStatus::kInactive;
+  }
+
+  // The accounts of the person's records whose links are active or archived (a deleted or
+  // erased record's accounts are gone with it): finance accounts and portal groups. One
+  // membership per (side, source, account id), named by its best-ranked record
+  // (survivorship order), so two records naming one account differently give one entry.
+  std::vector<Membership> Memberships(const WorkPerson& w) const {
+    std::vector<std::pair<Membership, const Record*>> all;
+    ForEachMember(w, [&](const Record& r) {
+      if (r.link_status != LinkStatus::kActive && r.link_status != LinkStatus::kArchived) return;
+      if (r.side == Side::kFinance) {
+        const FinancePerson& f = state_.finance[r.index];
+        std::string_view account = TrimAscii(f.account_id);
+        if (account.empty()) return;
+        all.push_back({Membership{Side::kFinance, f.source, std::string(account),
+                                  std::string(TrimAscii(f.account_name))},
+                       &r});
+      } else {
+        const PortalUser& u = state_.portal[r.index];
+        for (const std::string& raw : u.groups) {
+          std::string_view group = TrimAscii(raw);
+          if (group.empty()) continue;
+          all.push_back({Membership{Side::kPortal, u.source, std::string(group), std::string(group)},
+                         &r});
+        }
+      }
+    });
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      const Membership& x = a.first;
+      const Membership& y = b.first;
+      if (std::tie(x.side, x.source, x.account_id) != std::tie(y.side, y.source, y.account_id)) {
+        return std::tie(x.side, x.source, x.account_id) < std::tie(y.side, y.source, y.account_id);
+      }
+      if (a.second != b.second) return Outranks(*a.second, *b.second);
+      return x.account_name < y.account_name;
+    });
+    std::vector<Membership> out;
+    for (auto& [m, r] : all) {
+      if (!out.empty() && out.back().side == m.side && out.back().source == m.source &&
+          out.back().account_id == m.account_id) {
+        continue;
+      }
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  // A portal link's permissions: the user's entitlements and roles, sorted and unique.
+  std::vector<std::string> Permissions(const Record& r) const {
+    std::vector<std::string> out;
+    if (r.side != Side::kPortal) return out;
+    for (const std::string& raw : state_.portal[r.index].entitlements) {
+      std::string_view e = TrimAscii(raw);
+      if (!e.empty()) out.emplace_back(e);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
   }
 
   std::string_view GivenName(const Record& r) const {
@@ -869,10 +928,11 @@ class Planner {
   std::optional<Link> DecideLink(Record& r) {
     const Link* old = r.link == kNone ? nullptr : &state_.links[static_cast<std::size_t>(r.link)];
     WorkPerson& person = At(r.person);
+    std::vector<std::string> permissions = Permissions(r);
     if (old != nullptr && r.placement == Placement::kAnchored &&
         old->person_id == person.after.id && old->status == r.link_status &&
-        !(r.erased && old->evidence != kErasedEvidence)) {
-      return std::nullopt;  // the common case on a quiet run: no allocation at all
+        old->permissions == permissions && !(r.erased && old->evidence != kErasedEvidence)) {
+      return std::nullopt;  // the common case on a quiet run
     }
     Link link;
     link.side = r.side;
@@ -880,6 +940,7 @@ class Planner {
     link.remote_id = std::string(r.id.remote_id);
     link.person_id = person.after.id;
     link.status = r.link_status;
+    link.permissions = std::move(permissions);
     if (old != nullptr && r.placement == Placement::kAnchored) {
       link.rule = old->rule;
       link.evidence = r.erased ? std::string(kErasedEvidence) : old->evidence;
@@ -1037,14 +1098,24 @@ class Planner {
     return "portal user stays with person " + person;
   }
 
+  // A kept link whose status, permissions or evidence changed.
   void EmitLinkStatus(Plan& plan, const Record& r) {
     const Link& old = state_.links[static_cast<std::size_t>(r.link)];
-    plan.events.push_back({EventKind::kUpdated,
-                           At(r.person).after.id,
-                           {ToSubject(r.id)},
-                           std::string(ToString(old.rule)),
-                           "link status " + std::string(ToString(old.status)) + " -> " +
-                               std::string(ToString(r.link_status)) + " as the source reports"});
+    std::string reason;
+    auto add = [&](const std::string& part) { reason += (reason.empty() ? "" : "; ") + part; };
+    if (old.status != r.link_status) {
+      add("link status " + std::string(ToString(old.status)) + " -> " +
+          std::string(ToString(r.link_status)) + " as the source reports");
+    }
+    std::vector<std::string> permissions = Permissions(r);
+    if (old.permissions != permissions) {
+      std::string list;
+      for (const std::string& p : permissions) list += (list.empty() ? "" : ", ") + p;
+      add("permissions now [" + list + "] as the portal grants them");
+    }
+    if (r.erased && old.evidence != kErasedEvidence) add("evidence erased with the record");
+    plan.events.push_back({EventKind::kUpdated, At(r.person).after.id, {ToSubject(r.id)},
+                           std::string(ToString(old.rule)), std::move(reason)});
   }
 
   void EmitFieldChanges(Plan& plan, const WorkPerson& w) {
@@ -1061,6 +1132,7 @@ class Planner {
     note(a.family_name != b.family_name, "family_name");
     note(a.display_name != b.display_name, "display_name");
     note(a.origin != b.origin, "origin");
+    note(a.memberships != b.memberships, "memberships");
     if (fields.empty()) return;
     plan.events.push_back({EventKind::kUpdated, a.id, SubjectsOf(w), "",
                            "fields changed by survivorship: " + fields});

@@ -867,6 +867,91 @@ TEST(UndoMerge, ThroughALaterMergeOfTheSurvivor) {
   EXPECT_TRUE(Reconcile(undone, Settings{"tenant-a", 7}).Empty());
 }
 
+// ---- memberships and permissions ----------------------------------------------------------
+
+Membership FinanceAccount(std::string id, std::string name) {
+  return Membership{Side::kFinance, "xero", std::move(id), std::move(name)};
+}
+Membership PortalGroup(std::string group) { return Membership{Side::kPortal, "scim", group, group}; }
+
+TEST(Memberships, UnionOfFinanceAccountsAndPortalGroups) {
+  State s;
+  s.finance = {Finance("c1", "pat@example.com"), Finance("c2", "pat@example.com")};
+  s.finance[0].account_id = "acme";
+  s.finance[0].account_name = "Acme Ltd";
+  s.finance[1].account_id = "fam";
+  s.finance[1].account_name = "The Pats";
+  s.portal = {Portal("u1", "pat@example.com")};
+  s.portal[0].groups = {"acme", "hosting", " ", "acme"};
+  Plan plan;
+  s = SyncOnce(s, kRun1, &plan);
+  EXPECT_EQ(LivePersons(s)[0]->memberships,
+            (std::vector<Membership>{FinanceAccount("acme", "Acme Ltd"),
+                                     FinanceAccount("fam", "The Pats"), PortalGroup("acme"),
+                                     PortalGroup("hosting")}));
+  // An archived record keeps its account; a deleted one takes it away.
+  s.finance[0].status = LinkStatus::kArchived;
+  s.finance[1].status = LinkStatus::kDeleted;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_EQ(LivePersons(s)[0]->memberships,
+            (std::vector<Membership>{FinanceAccount("acme", "Acme Ltd"), PortalGroup("acme"),
+                                     PortalGroup("hosting")}));
+  ASSERT_EQ(CountEvents(plan, EventKind::kUpdated), 3);  // two link statuses, the person
+}
+
+TEST(Memberships, OneAccountNamedByTheBestRankedRecord) {
+  State s;
+  s.finance = {Finance("c1", "pat@example.com", "", "", 1000),
+               Finance("c2", "pat@example.com", "", "", 2000)};
+  s.finance[0].account_id = s.finance[1].account_id = "acme";
+  s.finance[0].account_name = "Acme (old name)";
+  s.finance[1].account_name = "Acme Ltd";
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(LivePersons(s)[0]->memberships,
+            std::vector<Membership>{FinanceAccount("acme", "Acme Ltd")});
+}
+
+TEST(Memberships, SurviveAMergeAsAUnionAndAnUndoSplitsThemAgain) {
+  State s;
+  s.finance = {Finance("c1", "ann@example.com")};
+  s = SyncOnce(s, kRun1);
+  s.finance.push_back(Finance("c2", "bob@example.com"));
+  s = SyncOnce(s, kRun2);
+  s.finance[1].email = "ann@example.com";
+  Plan plan;
+  State merged = SyncOnce(s, kRun3, &plan);
+  ASSERT_EQ(plan.merges.size(), 1u);
+  EXPECT_EQ(LivePersons(merged)[0]->memberships,
+            (std::vector<Membership>{FinanceAccount("acct-c1", ""), FinanceAccount("acct-c2", "")}));
+  State undone = Apply(merged, UndoMerge(merged, plan.merges[0], Settings{"tenant-a", 4}));
+  EXPECT_EQ(PersonOf(undone, Side::kFinance, "c1").memberships,
+            std::vector<Membership>{FinanceAccount("acct-c1", "")});
+  EXPECT_EQ(PersonOf(undone, Side::kFinance, "c2").memberships,
+            std::vector<Membership>{FinanceAccount("acct-c2", "")});
+}
+
+TEST(Permissions, PerPortalLinkSortedUniqueAndNeverWidenedByAMerge) {
+  State s;
+  s.finance = {Finance("c1", "kim@example.com")};
+  s.portal = {Portal("u1", "kim@example.com", /*active=*/false), Portal("u2", "kim@example.com")};
+  s.portal[0].entitlements = {"view_invoices", "open_tickets", "view_invoices", ""};
+  s.portal[1].entitlements = {"admin"};
+  s = SyncOnce(s, kRun1);
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u1")->permissions,
+            (std::vector<std::string>{"open_tickets", "view_invoices"}));
+  EXPECT_EQ(FindLink(s, Side::kPortal, "u2")->permissions, std::vector<std::string>{"admin"});
+  EXPECT_TRUE(FindLink(s, Side::kFinance, "c1")->permissions.empty());
+  EXPECT_EQ(PersonOf(s, Side::kPortal, "u1").id, PersonOf(s, Side::kPortal, "u2").id);
+  // The portal takes a permission away: the link follows, with an event.
+  s.portal[1].entitlements = {};
+  Plan plan;
+  s = SyncOnce(s, kRun2, &plan);
+  EXPECT_TRUE(FindLink(s, Side::kPortal, "u2")->permissions.empty());
+  ASSERT_EQ(plan.links.size(), 1u);
+  EXPECT_EQ(CountEvents(plan, EventKind::kUpdated), 1);
+  EXPECT_TRUE(Reconcile(s, kRun3).Empty());
+}
+
 // ---- partial and damaged states --------------------------------------------------------------
 
 TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
