@@ -23,13 +23,14 @@ constexpr Names<PersonStatus, 3> kPersonStatusNames{{{PersonStatus::kActive, "ac
                                                      {PersonStatus::kErased, "erased"}}};
 constexpr Names<Origin, 2> kOriginNames{{{Origin::kFinance, "finance"},
                                          {Origin::kPortal, "portal"}}};
-constexpr Names<ReviewKind, 6> kReviewKindNames{
+constexpr Names<ReviewKind, 7> kReviewKindNames{
     {{ReviewKind::kInvalidEmail, "invalid_email"},
      {ReviewKind::kDuplicatePortalUsers, "duplicate_portal_users"},
      {ReviewKind::kEmailDrift, "email_drift"},
      {ReviewKind::kSecondaryEmailMatch, "secondary_email_match"},
      {ReviewKind::kLooseEmailMatch, "loose_email_match"},
-     {ReviewKind::kPortalUserWithoutContact, "portal_user_without_contact"}}};
+     {ReviewKind::kPortalUserWithoutContact, "portal_user_without_contact"},
+     {ReviewKind::kInvalidRecord, "invalid_record"}}};
 constexpr Names<EventKind, 10> kEventKindNames{{{EventKind::kCreated, "created"},
                                                 {EventKind::kLinked, "linked"},
                                                 {EventKind::kRelinked, "relinked"},

@@ -129,6 +129,10 @@ enum class ReviewKind {
   kSecondaryEmailMatch,
   kLooseEmailMatch,
   kPortalUserWithoutContact,
+  // A source record reconcile could not take as it is: no usable id (empty, not UTF-8,
+  // control characters, too long), an id given twice, text fields that are not clean UTF-8
+  // or are too long (kept cleaned), or nothing at all to identify the person by.
+  kInvalidRecord,
 };
 
 // A decision concord refused to make alone. dedup_key identifies "the same situation"

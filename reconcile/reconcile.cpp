@@ -1,6 +1,8 @@
 #include "reconcile/reconcile.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <numeric>
@@ -17,6 +19,7 @@
 
 #include "reconcile/email_key.hpp"
 #include "reconcile/person_id.hpp"
+#include "reconcile/text.hpp"
 
 // The rules of DESIGN.md §5 (1–5 and survivorship) as one pass over the whole state:
 //
@@ -103,6 +106,9 @@ struct Record {
   int key_id = kNone;  // the key interned (valid keys only): cheap joins by key
   bool active = true;   // the source reports it active (portal: active and not deleted)
   bool erased = false;  // erased on request (rule 7): none of its data is used
+  std::string_view given;    // name fields, trimmed and cleaned (empty when erased)
+  std::string_view family;
+  std::string_view display;  // the portal's own display name
   LinkStatus link_status = LinkStatus::kActive;
   Millis updated_at = 0;
   int link = kNone;    // its link in State::links
@@ -130,6 +136,12 @@ struct WorkPerson {
   int member_begin = 0;     // its records: members_[member_begin, member_end)
   int member_end = 0;
   bool has_events = false;  // something about it goes into the plan
+};
+
+// An invalid_record review item being assembled: its reasons, each with how many records.
+struct InvalidRecord {
+  ReviewItem item;
+  std::map<std::string, int> reasons;
 };
 
 // A link whose record is not in the state but whose person was merged away.
@@ -268,22 +280,163 @@ class Planner {
     }
     link_used_.assign(state_.links.size(), false);
     records_.reserve(state_.finance.size() + state_.portal.size());
+    std::vector<bool> use = Screen(Side::kFinance, state_.finance, [](const FinancePerson& f) {
+      return std::tie(f.status, f.email, f.email2, f.given_name, f.family_name, f.account_id,
+                      f.account_name, f.raw_json);
+    });
     for (std::size_t i = 0; i < state_.finance.size(); ++i) {
+      if (!use[i]) continue;
       const FinancePerson& f = state_.finance[i];
-      AddRecord(Side::kFinance, i, f.source, f.remote_id, f.email, f.email2,
-                f.status == LinkStatus::kActive, f.status, f.updated_at);
+      std::vector<std::string> problems;
+      Record r = MakeRecord(Side::kFinance, i, f.source, f.remote_id, f.status, f.updated_at);
+      if (!r.erased) {
+        LoadEmails(r, f.email, f.email2);
+        LoadNames(r, f.given_name, f.family_name, {}, problems);
+        NoteTextProblem(f.account_id, "account_id", problems);
+        NoteTextProblem(f.account_name, "account_name", problems);
+        if (!r.key.valid() && r.key.status == EmailKey::Status::kMissing &&
+            TrimAscii(f.email2).empty() && r.given.empty() && r.family.empty()) {
+          problems.emplace_back("no email and no name: nothing identifies the person");
+        }
+      }
+      AddRecord(std::move(r), std::move(problems));
     }
     finance_count_ = records_.size();
+    use = Screen(Side::kPortal, state_.portal, [](const PortalUser& u) {
+      return std::tie(u.deleted, u.active, u.email, u.user_name, u.given_name, u.family_name,
+                      u.display_name, u.groups, u.entitlements, u.raw_json);
+    });
     for (std::size_t i = 0; i < state_.portal.size(); ++i) {
+      if (!use[i]) continue;
       const PortalUser& u = state_.portal[i];
       // Rule 8: a user a full sync no longer saw is deleted, whatever it said before.
       LinkStatus status = u.deleted  ? LinkStatus::kDeleted
                           : u.active ? LinkStatus::kActive
                                      : LinkStatus::kArchived;
-      AddRecord(Side::kPortal, i, u.source, u.remote_id, u.email, {},
-                status == LinkStatus::kActive, status, u.updated_at);
+      std::vector<std::string> problems;
+      Record r = MakeRecord(Side::kPortal, i, u.source, u.remote_id, status, u.updated_at);
+      LoadEmails(r, u.email, {});
+      LoadNames(r, u.given_name, u.family_name, u.display_name, problems);
+      NoteTextProblem(u.user_name, "user_name", problems);
+      for (const std::string& g : u.groups) NoteTextProblem(g, "a group", problems);
+      for (const std::string& e : u.entitlements) NoteTextProblem(e, "an entitlement", problems);
+      if (r.key.status == EmailKey::Status::kMissing && r.given.empty() && r.family.empty() &&
+          r.display.empty() && TrimAscii(u.user_name).empty()) {
+        problems.emplace_back("no email, no name and no user name: nothing identifies the person");
+      }
+      AddRecord(std::move(r), std::move(problems));
     }
     InternKeys();
+  }
+
+  // ---- bad input: every problem is reported, none stops the plan ---------------------------
+
+  // Which records to use: not those without a usable id, and of several with one id only
+  // the one updated last (ties: the smaller content, so input order never matters). Each
+  // record left out is reported as invalid_record.
+  template <typename Source, typename Content>
+  std::vector<bool> Screen(Side side, const std::vector<Source>& records, Content content) {
+    std::vector<bool> use(records.size(), true);
+    std::unordered_map<RecordKey, std::size_t, RecordKeyHash> first;
+    std::unordered_map<RecordKey, int, RecordKeyHash> copies;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const Source& r = records[i];
+      if (std::optional<std::string> problem = IdProblem(r.source, r.remote_id)) {
+        use[i] = false;
+        NoteInvalidRecord(side, r.source, r.remote_id, *problem + "; the record is not used");
+        continue;
+      }
+      RecordKey id{side, r.source, r.remote_id};
+      auto [it, inserted] = first.try_emplace(id, i);
+      if (inserted) continue;
+      ++copies[id];
+      const Source& other = records[it->second];
+      bool better = r.updated_at != other.updated_at ? r.updated_at > other.updated_at
+                                                     : content(r) < content(other);
+      use[better ? it->second : i] = false;
+      if (better) it->second = i;
+    }
+    for (const auto& [id, extra] : copies) {
+      NoteInvalidRecord(side, id.source, id.remote_id,
+                        std::to_string(extra + 1) +
+                            " records share this id; the one updated last is used, the others "
+                            "are not");
+    }
+    return use;
+  }
+
+  static constexpr std::size_t kMaxIdBytes = 1024;
+  static constexpr std::size_t kMaxSourceBytes = 64;
+
+  static std::optional<std::string> IdProblem(std::string_view source, std::string_view remote_id) {
+    if (TrimAscii(remote_id).empty()) return "empty remote id";
+    if (source.empty()) return "empty source";
+    unsigned problems = 0;
+    if (detail::CleanText(remote_id, kMaxIdBytes, problems)) {
+      return "remote id unusable: " + detail::DescribeTextProblems(problems, kMaxIdBytes);
+    }
+    if (detail::CleanText(source, kMaxSourceBytes, problems)) {
+      return "source unusable: " + detail::DescribeTextProblems(problems, kMaxSourceBytes);
+    }
+    return std::nullopt;
+  }
+
+  // An invalid_record item (merged with any other for the same record). The subject names
+  // the record as cleanly as it can; for an unusable id that is a cleaned, shortened copy.
+  void NoteInvalidRecord(Side side, std::string_view source, std::string_view remote_id,
+                         const std::string& reason, const std::string* person = nullptr) {
+    SubjectRef subject{side, detail::CleanCopy(source, kMaxSourceBytes),
+                       detail::CleanCopy(remote_id, 200)};
+    std::string key = "invalid_record:" + std::string(ToString(side)) + ":" + subject.source +
+                      ":" + subject.remote_id;
+    auto [it, inserted] = invalid_records_.try_emplace(key);
+    InvalidRecord& record = it->second;
+    if (inserted) {
+      record.item.kind = ReviewKind::kInvalidRecord;
+      record.item.dedup_key = key;
+      record.item.subjects = {std::move(subject)};
+    }
+    ++record.reasons[reason];
+    if (person != nullptr) record.item.person_ids = {*person};
+  }
+
+  // The reasons of one invalid_record item in a fixed order (several bad records can share
+  // a cleaned id, and their input order must not show).
+  static ReviewItem FinishInvalidRecord(InvalidRecord& record) {
+    ReviewItem& item = record.item;
+    for (const auto& [reason, count] : record.reasons) {
+      if (!item.reason.empty()) item.reason += "; ";
+      item.reason += reason;
+      if (count > 1) item.reason += " (" + std::to_string(count) + " records)";
+    }
+    return std::move(item);
+  }
+
+  // A text field that is not clean: reported (the value itself is cleaned where it is used).
+  static void NoteTextProblem(std::string_view text, std::string_view field,
+                              std::vector<std::string>& problems) {
+    unsigned found = 0;
+    if (detail::CleanText(text, detail::kMaxFieldBytes, found)) {
+      problems.push_back(std::string(field) + ": " +
+                         detail::DescribeTextProblems(found, detail::kMaxFieldBytes));
+    }
+  }
+
+  // The name fields survivorship reads, cleaned (kept in cleaned_ when they needed it).
+  void LoadNames(Record& r, std::string_view given, std::string_view family,
+                 std::string_view display, std::vector<std::string>& problems) {
+    auto clean = [&](std::string_view text, std::string_view field) -> std::string_view {
+      unsigned found = 0;
+      std::optional<std::string> cleaned = detail::CleanText(text, detail::kMaxFieldBytes, found);
+      if (!cleaned) return TrimAscii(text);
+      problems.push_back(std::string(field) + ": " +
+                         detail::DescribeTextProblems(found, detail::kMaxFieldBytes));
+      cleaned_.push_back(std::move(*cleaned));
+      return TrimAscii(cleaned_.back());
+    };
+    r.given = clean(given, "given_name");
+    r.family = clean(family, "family_name");
+    r.display = clean(display, "display_name");
   }
 
   // Numbers the distinct valid keys, so later steps join by index instead of hashing text.
@@ -317,26 +470,29 @@ class Planner {
     }
   }
 
-  void AddRecord(Side side, std::size_t index, std::string_view source, std::string_view remote_id,
-                 std::string_view email, std::string_view email2, bool active, LinkStatus status,
-                 Millis updated_at) {
+  // A record's identity and status. An erased record's data is never loaded, whatever the
+  // store still holds of it (rule 7).
+  Record MakeRecord(Side side, std::size_t index, std::string_view source,
+                    std::string_view remote_id, LinkStatus status, Millis updated_at) {
     Record r;
     r.side = side;
     r.index = index;
     r.id = RecordKey{side, source, remote_id};
     r.erased = status == LinkStatus::kErased;
-    // An erased record's data is never used, whatever the store still holds of it.
-    if (!r.erased) {
-      r.raw_email = email;
-      LoadEmails(r, email, email2);
-    }
-    r.active = active;
+    r.active = status == LinkStatus::kActive;
     r.link_status = status;
     r.updated_at = updated_at;
     if (auto it = link_index_.find(r.id); it != link_index_.end()) {
       r.link = it->second;
       link_used_[static_cast<std::size_t>(r.link)] = true;
       r.anchor = LiveBefore(state_.links[static_cast<std::size_t>(r.link)].person_id);
+    }
+    return r;
+  }
+
+  void AddRecord(Record r, std::vector<std::string> problems) {
+    if (!problems.empty()) {
+      record_problems_.emplace_back(static_cast<int>(records_.size()), std::move(problems));
     }
     records_.push_back(std::move(r));
   }
@@ -347,6 +503,7 @@ class Planner {
   // are kept as problems for the record's invalid_email item.
   void LoadEmails(Record& r, std::string_view email, std::string_view email2) {
     const int record = static_cast<int>(records_.size());
+    r.raw_email = email;
     EmailField field = SplitEmailField(email);
     r.key = std::move(field.first);
     std::vector<std::string> problems = std::move(field.problems);
@@ -830,16 +987,16 @@ class Planner {
         const FinancePerson& f = state_.finance[r.index];
         std::string_view account = TrimAscii(f.account_id);
         if (account.empty()) return;
-        all.push_back({Membership{Side::kFinance, f.source, std::string(account),
-                                  std::string(TrimAscii(f.account_name))},
+        all.push_back({Membership{Side::kFinance, f.source, detail::CleanCopy(account),
+                                  detail::CleanCopy(TrimAscii(f.account_name))},
                        &r});
       } else {
         const PortalUser& u = state_.portal[r.index];
         for (const std::string& raw : u.groups) {
           std::string_view group = TrimAscii(raw);
           if (group.empty()) continue;
-          all.push_back({Membership{Side::kPortal, u.source, std::string(group), std::string(group)},
-                         &r});
+          std::string clean = detail::CleanCopy(group);
+          all.push_back({Membership{Side::kPortal, u.source, clean, clean}, &r});
         }
       }
     });
@@ -869,34 +1026,21 @@ class Planner {
     if (r.side != Side::kPortal) return out;
     for (const std::string& raw : state_.portal[r.index].entitlements) {
       std::string_view e = TrimAscii(raw);
-      if (!e.empty()) out.emplace_back(e);
+      if (!e.empty()) out.push_back(detail::CleanCopy(e));
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
 
-  std::string_view GivenName(const Record& r) const {
-    if (r.erased) return {};
-    return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].given_name)
-                                    : std::string_view(state_.portal[r.index].given_name);
-  }
-
-  std::string_view FamilyName(const Record& r) const {
-    if (r.erased) return {};
-    return r.side == Side::kFinance ? std::string_view(state_.finance[r.index].family_name)
-                                    : std::string_view(state_.portal[r.index].family_name);
-  }
+  static std::string_view GivenName(const Record& r) { return r.given; }
+  static std::string_view FamilyName(const Record& r) { return r.family; }
 
   // The record's candidate display name: the portal's own (SCIM displayName) where it has
   // one, else "given family".
-  std::string DisplayName(const Record& r) const {
-    if (r.erased) return {};
-    if (r.side == Side::kPortal) {
-      std::string_view own = TrimAscii(state_.portal[r.index].display_name);
-      if (!own.empty()) return std::string(own);
-    }
-    return JoinName(GivenName(r), FamilyName(r));
+  static std::string DisplayName(const Record& r) {
+    if (!r.display.empty()) return std::string(r.display);
+    return detail::CleanCopy(JoinName(r.given, r.family));  // two long names: cut the join
   }
 
   // ---- the plan: links ---------------------------------------------------------------------
@@ -1242,6 +1386,15 @@ class Planner {
       plan.review_items.push_back(DuplicateUsersItem(key, users));
     }
     for (const WorkPerson& w : persons_) AddWithoutContactItems(plan, w);
+    for (const auto& [record, found] : record_problems_) {
+      const Record& r = Rec(record);
+      std::string reason;
+      for (const std::string& p : found) reason += (reason.empty() ? "" : "; ") + p;
+      NoteInvalidRecord(r.side, r.id.source, r.id.remote_id, reason, &At(r.person).after.id);
+    }
+    for (auto& [key, record] : invalid_records_) {
+      plan.review_items.push_back(FinishInvalidRecord(record));
+    }
     std::sort(plan.review_items.begin(), plan.review_items.end(),
               [](const ReviewItem& a, const ReviewItem& b) {
                 return std::tie(a.kind, a.dedup_key) < std::tie(b.kind, b.dedup_key);
@@ -1267,9 +1420,10 @@ class Planner {
         item.reason += (i > 0 || r.key.status == EmailKey::Status::kInvalid ? "; " : "") + p;
       }
     }
-    item.email = std::string(email1_problem || r.side != Side::kFinance
-                                 ? r.raw_email
-                                 : std::string_view(state_.finance[r.index].email2));
+    item.reason = detail::CleanCopy(item.reason, 4 * detail::kMaxFieldBytes);
+    item.email = detail::CleanCopy(email1_problem || r.side != Side::kFinance
+                                       ? r.raw_email
+                                       : std::string_view(state_.finance[r.index].email2));
     item.subjects = {ToSubject(r.id)};
     item.person_ids = {At(r.person).after.id};
     return item;
@@ -1427,6 +1581,9 @@ class Planner {
   std::vector<std::pair<int, int>> finance_by_key_;  // (key id of email 1, finance record), sorted
   std::unordered_map<std::string, std::vector<int>> finance_by_loose_;  // loose != exact only
   std::vector<std::pair<int, std::vector<std::string>>> email_problems_;  // (record, problems)
+  std::vector<std::pair<int, std::vector<std::string>>> record_problems_;  // other fields
+  std::map<std::string, InvalidRecord> invalid_records_;  // by dedup key
+  std::deque<std::string> cleaned_;  // cleaned copies of text fields that needed it
   std::unordered_set<std::uint64_t> separated_before_;  // PairKey of live persons before
   std::unordered_set<std::uint64_t> separated_now_;     // ... after rule 2's merges
   std::vector<int> finance_person_by_key_;  // by key id: the finance person holding it
