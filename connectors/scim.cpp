@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "connectors/json_fields.hpp"
 #include "connectors/vendor_http.hpp"
@@ -86,6 +87,33 @@ std::string PrimaryEmail(FieldReader& fields, const json::array* emails,
   return {};
 }
 
+// A multi-valued attribute's names: groups[] (RFC 7643 §4.1.2: value is the group id,
+// display its name), entitlements[] and roles[] (§4.1.2: value). Each entry gives its value,
+// else its display; entries with neither are skipped. A plain string entry (some servers
+// send roles that way) is its own value. An entry of another kind fails the user.
+void AppendValues(FieldReader& fields, std::string_view key, std::vector<std::string>& out) {
+  const json::array* entries = fields.Array(key);
+  if (entries == nullptr) return;
+  for (std::size_t index = 0; index < entries->size(); ++index) {
+    const json::value& entry = (*entries)[index];
+    if (entry.is_string()) {
+      if (!entry.get_string().empty()) out.emplace_back(entry.get_string());
+      continue;
+    }
+    const std::string position = std::string(key) + "[" + std::to_string(index) + "]";
+    if (!entry.is_object()) {
+      fields.Fail(position + " is " + std::string(detail::KindName(entry)) +
+                  ", expected an object");
+      return;
+    }
+    FieldReader entry_fields(entry.get_object(), position + ".");
+    std::string name = entry_fields.String("value");
+    if (name.empty()) name = entry_fields.String("display");
+    fields.Absorb(entry_fields);
+    if (!name.empty()) out.push_back(std::move(name));
+  }
+}
+
 void ParseUser(const json::value& value, PortalPage& out) {
   const auto quarantine = [&](std::string remote_id, std::string reason) {
     out.quarantined.push_back(QuarantinedRecord{reconcile::Side::kPortal, std::string(kSource),
@@ -120,6 +148,9 @@ void ParseUser(const json::value& value, PortalPage& out) {
   user.display_name = fields.String("displayName");
   user.active = ReadBoolean(fields, "active", true);
   user.email = PrimaryEmail(fields, fields.Array("emails"), user.user_name);
+  AppendValues(fields, "groups", user.groups);
+  AppendValues(fields, "entitlements", user.entitlements);
+  AppendValues(fields, "roles", user.entitlements);
   if (const json::object* meta = fields.Object("meta")) {
     FieldReader meta_fields(*meta, "meta.");
     const std::string modified = meta_fields.String("lastModified");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "connectors/scim.hpp"
 
@@ -107,6 +108,40 @@ TEST(ScimPrimaryEmail, ThenUserNameWithAt) {
   EXPECT_EQ(OnlyUser(R"json({"id":"1","userName":"jdoe"})json").email, "");
 }
 
+TEST(ScimGroups, ValueElseDisplayInOrder) {
+  const reconcile::PortalUser user = OnlyUser(R"json({"id":"1","groups":[
+      {"value":"acct-acme","display":"Acme Ltd","type":"direct",
+       "$ref":"https://portal.example/scim/v2/Groups/acct-acme"},
+      {"display":"Hosting customers","type":"indirect"},
+      {"value":"","display":""},
+      {}]})json");
+  EXPECT_EQ(user.groups, (std::vector<std::string>{"acct-acme", "Hosting customers"}));
+  EXPECT_TRUE(user.entitlements.empty());
+  EXPECT_TRUE(OnlyUser(R"json({"id":"1","groups":[]})json").groups.empty());
+  EXPECT_TRUE(OnlyUser(R"json({"id":"1","groups":null})json").groups.empty());
+  EXPECT_TRUE(OnlyUser(R"json({"id":"1"})json").groups.empty());
+}
+
+TEST(ScimEntitlements, EntitlementsThenRoles) {
+  const reconcile::PortalUser user = OnlyUser(R"json({"id":"1",
+      "entitlements":[{"value":"view_invoices"},{"value":"open_tickets","primary":true}],
+      "roles":[{"value":"billing_admin","display":"Billing admin"},{"display":"Support"},
+               "owner"]})json");
+  EXPECT_EQ(user.entitlements, (std::vector<std::string>{"view_invoices", "open_tickets",
+                                                         "billing_admin", "Support", "owner"}));
+  EXPECT_TRUE(user.groups.empty());
+}
+
+TEST(ScimMapsAll, TheSampleUserHasItsGroupsAndRoles) {
+  const std::string mere = std::string(kMere).substr(0, std::string(kMere).rfind('}')) +
+                           R"json(, "groups": [{"value": "acct-7", "display": "Harbour Lights"}],
+                                  "roles": [{"value": "view_invoices"}] })json";
+  const reconcile::PortalUser user = OnlyUser(mere);
+  EXPECT_EQ(user.groups, std::vector<std::string>{"acct-7"});
+  EXPECT_EQ(user.entitlements, std::vector<std::string>{"view_invoices"});
+  EXPECT_EQ(user.email, "Mere.Tane@HarbourLights.example");
+}
+
 TEST(ScimActive, BooleansAndStrings) {
   EXPECT_TRUE(OnlyUser(R"json({"id":"1"})json").active) << "absent means active";
   EXPECT_TRUE(OnlyUser(R"json({"id":"1","active":null})json").active);
@@ -145,6 +180,11 @@ TEST(ScimPage, QuarantinesUsersWithoutIdOrWithWrongTypes) {
       {R"json({"id":"u8","meta":{"lastModified":"yesterday"}})json", "u8", "meta.lastModified"},
       {R"json({"id":"u9","userName":false})json", "u9", "userName is a boolean"},
       {R"json(null)json", "", "user is null"},
+      {R"json({"id":"g1","groups":{"value":"a"}})json", "g1", "groups is an object"},
+      {R"json({"id":"g2","groups":[7]})json", "g2", "groups[0] is a number"},
+      {R"json({"id":"g3","groups":[{"value":7}]})json", "g3", "groups[0].value is a number"},
+      {R"json({"id":"g4","entitlements":"admin"})json", "g4", "entitlements is a string"},
+      {R"json({"id":"g5","roles":[{"display":false}]})json", "g5", "roles[0].display"},
   };
   for (const Case& c : cases) {
     const ScimPage page = ParseScimPage(ListResponse(c.user));
