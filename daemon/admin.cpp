@@ -119,4 +119,35 @@ RunOutcome ResolveReview(store::Connection& conn, const Config& config, std::int
   return run->Apply(std::move(commit), "succeeded");
 }
 
+RunOutcome UndoMerge(store::Connection& conn, const Config& config, std::int64_t merge_id,
+                     const std::string& owner) {
+  store::CanonicalStore lookup(conn);
+  auto stored = lookup.LoadMerge(merge_id);
+  if (!stored) throw AdminError("there is no merge " + std::to_string(merge_id));
+  if (stored->undone) throw AdminError("merge " + std::to_string(merge_id) + " is already undone");
+  const auto& tenant = config.Tenant(stored->tenant_id);
+  RunOutcome busy;
+  auto run = TenantRun::Begin(conn, stored->tenant_id, owner, "manual", "admin", false, &busy);
+  if (!run) return busy;
+
+  auto state = run->store().LoadState(stored->tenant_id);
+  const auto& merge = stored->merge;
+  auto& plan = run->outcome().plan;
+  plan = reconcile::UndoMerge(state, merge, ReconcileSettings(tenant, run->id()));
+  plan.events.insert(plan.events.begin(),
+                     {reconcile::EventKind::kReactivated,
+                      merge.loser_id,
+                      {},
+                      "manual",
+                      "an admin undid merge " + std::to_string(merge_id) + " of " + merge.loser_id +
+                          " into " + merge.survivor_id});
+  for (const auto& [key, value] : CountsJson(plan.counts)) run->outcome().counts[key] = value;
+
+  store::RunCommit commit;
+  auto [a, b] = std::minmax(merge.loser_id, merge.survivor_id);
+  commit.keep_separate.push_back({a, b});
+  commit.undone_merge_id = merge_id;
+  return run->Apply(std::move(commit), "succeeded");
+}
+
 }  // namespace concord::daemon

@@ -29,4 +29,9 @@ struct Resolution {
 RunOutcome ResolveReview(store::Connection& conn, const Config& config, std::int64_t review_id,
                          const Resolution& resolution, const std::string& owner);
 
+// Undoes a merge: the loser comes back as it was with its links, and the two persons are
+// kept separate from then on.
+RunOutcome UndoMerge(store::Connection& conn, const Config& config, std::int64_t merge_id,
+                     const std::string& owner);
+
 }  // namespace concord::daemon

@@ -124,6 +124,12 @@ int Resolve(const Config& config, std::int64_t review_id, const Resolution& reso
                   "resolving review item " + std::to_string(review_id));
 }
 
+int Undo(const Config& config, std::int64_t merge_id) {
+  auto conn = ConnectCurrent(config);
+  return ExitCode(UndoMerge(conn, config, merge_id, Owner()),
+                  "undoing merge " + std::to_string(merge_id));
+}
+
 int Explain(const Config& config, const std::string& tenant_id, const std::string& email) {
   auto key = reconcile::ExactEmailKey(email);
   if (!key.valid()) {
@@ -173,12 +179,17 @@ int Main(int argc, char** argv) {
   link->excludes(keep)->excludes(dismiss);
   keep->excludes(dismiss);
 
+  auto* merge = app.add_subcommand("merge", "act on a merge");
+  merge->require_subcommand(1);
+  auto* undo = merge->add_subcommand("undo", "undo a merge: both persons come back separate");
+  undo->add_option("id", id, "merge id")->required();
+
   auto* explain = app.add_subcommand("explain", "the person with this email and why it is so");
   explain->add_option("--tenant", tenant, "tenant id")->required();
   explain->add_option("--email", email, "email address (any form: case, display name, ...)")
       ->required();
   auto* version = app.add_subcommand("version", "print the version");
-  for (auto* sub : {migrate, sync, exp, review, resolve, explain}) {
+  for (auto* sub : {migrate, sync, exp, review, resolve, merge, undo, explain}) {
     sub->add_option("--config", config_path, "configuration file (TOML)");
   }
 
@@ -212,6 +223,7 @@ int Main(int argc, char** argv) {
       return Resolve(config, id, how);
     }
     if (*review) return Review(config, tenant);
+    if (*undo) return Undo(config, id);
     if (*explain) return Explain(config, tenant, email);
   } catch (const CLI::ValidationError& e) {
     std::cerr << "concord: " << e.what() << '\n';

@@ -572,6 +572,41 @@ TEST_F(SyncE2eTest, FullSyncDeletionsAreHeldBySafeguardUntilConfirmed) {
   EXPECT_EQ(FindByEmail(persons, "p2@gone.example")->at("status"), "active");
 }
 
+TEST_F(SyncE2eTest, MergeUndoBringsBothPersonsBackAndKeepsThemApart) {
+  Data data;
+  data.users.push_back(User("u-hemi", "hemi@whare.example", "hemi@whare.example", "Hemi", "P"));
+  StartFake(data);
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  auto portal_only = Export();
+  data.contacts.push_back(
+      Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "hemi@whare.example", NowMs()));
+  ChangeData(data);
+  ASSERT_EQ(Sync().code, 0);
+  ASSERT_EQ(Persons().size(), 1u);
+  auto merge_id = QueryInt("SELECT id FROM merges");
+  ASSERT_GT(merge_id, 0);
+
+  auto undo = Concord({"merge", "undo", std::to_string(merge_id)});
+  ASSERT_EQ(undo.code, 0) << undo.err;
+  auto persons = Persons();
+  ASSERT_EQ(persons.size(), 2u) << Export();
+  std::size_t portal_links = 0, finance_links = 0;
+  for (const auto& p : persons) {
+    EXPECT_TRUE(p.at("merged_from").as_array().empty());
+    portal_links += p.at("portal").as_array().size();
+    finance_links += p.at("finance").as_array().size();
+  }
+  EXPECT_EQ(portal_links, 1u);
+  EXPECT_EQ(finance_links, 1u);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM keep_separate"), 1);
+
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  EXPECT_EQ(Persons().size(), 2u) << "an undone merge is not made again";
+  auto again = Concord({"merge", "undo", std::to_string(merge_id)});
+  EXPECT_EQ(again.code, 2) << "already undone";
+}
+
 TEST_F(SyncE2eTest, ReviewItemsAreResolvedAndStayResolved) {
   auto data = HarbourLights();
   // The two logins sharing shared@dup.example belong to the Dee family's contact person.
