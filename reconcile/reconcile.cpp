@@ -21,18 +21,26 @@
 #include "reconcile/person_id.hpp"
 #include "reconcile/text.hpp"
 
-// The rules of DESIGN.md §5 (1–5 and survivorship) as one pass over the whole state:
+// The rules of DESIGN.md §5 (1–8 and survivorship) as one pass over the whole state
+// (docs/reconciliation.md explains them for operators):
 //
-//  1. Every source record gets its exact email key; invalid keys are reviewed.
+//  1. Every source record is screened (usable id, one record per id; else invalid_record)
+//     and gets its exact email key (email 1: the first valid address of its field) and, for
+//     finance, its secondary keys (email 2, further addresses); problems are reviewed.
+//     Erased records (rule 7) give nothing but their identity.
 //  2. Anchors: a record's existing link names its person (followed through merged_into).
 //  3. Finance records are grouped (union-find) by shared key and by shared anchor person;
 //     each group is one person: a new one, its anchor, or the merge of several anchors
-//     (the person created first survives).
+//     (the person created first survives). Anchors kept separate split the group.
 //  4. Portal users stay on their anchor when it is finance-backed or manual; otherwise a
 //     user whose key is not contested by another active user joins the finance person with
-//     that key; everyone else keeps or founds a portal-origin person. A portal-origin person
-//     left without links by that move is merged into the finance person (finance wins).
-//  5. Fields by survivorship; the plan lists the differences against the input.
+//     that key (unless kept separate from it); everyone else keeps or founds a portal-origin
+//     person. A portal-origin person left without links by that move is merged into the
+//     finance person (finance wins).
+//  5. Fields, memberships and status by survivorship; link status and permissions from the
+//     source; the plan lists the differences against the input.
+//  6. Review items: invalid emails and records, drift, duplicate users, suggestions
+//     (rule 6), active logins without an active contact (rule 7).
 //
 // Decisions the design leaves open (see also docs in reconcile.hpp):
 //  - A key is "contested" when two or more ACTIVE portal users share it. Inactive users

@@ -23,7 +23,8 @@ struct Settings {
 //    chain), and every source record linked to a loaded person is loaded. A link whose
 //    record is missing is kept as it is (it only counts for its person's status/origin), so
 //    a partial load cannot lose data, but survivorship only sees the records it is given.
-//  - (side, source, remote_id) is unique within `state.finance` / `state.portal`.
+//  - (side, source, remote_id) should be unique within `state.finance` / `state.portal`;
+//    when it is not, the record updated last is used and the others are reported.
 //  - The plan is deterministic and independent of the order of every input vector. New
 //    person ids derive from tenant_id and the founding record (detail::DerivePersonId).
 //  - review_items is complete; the plan carries no review_opened/review_closed events and
@@ -31,7 +32,10 @@ struct Settings {
 //    are new, writes those.
 //  - Events come grouped by person id, each person's in order: created, merged, linked /
 //    relinked, updated (fields), updated (link status), deactivated / reactivated.
-// Never throws on bad data (invalid emails become review items).
+// Never throws on bad data and never drops a record silently: invalid emails become
+// invalid_email items; unusable ids, duplicate ids, unclean or over-long text and empty
+// records become invalid_record items. Every string in the plan is valid UTF-8 without
+// control characters (text fields at most detail::kMaxFieldBytes).
 Plan Reconcile(const State& state, const Settings& settings);
 
 // Undoes `merge` (`concord merge undo ID`, POST /v1/merges/{id}/undo): the loser comes back
