@@ -376,9 +376,8 @@ std::vector<std::string_view> SplitParts(std::string_view raw) {
            parts[i + 1].find('<') != std::string_view::npos) {
       // Contiguous views into `raw`: widen `part` over the separator and the next part.
       ++i;
-      part = std::string_view(part.data(),
-                              static_cast<std::size_t>(parts[i].data() - part.data()) +
-                                  parts[i].size());
+      part = std::string_view(
+          part.data(), static_cast<std::size_t>(parts[i].data() - part.data()) + parts[i].size());
     }
     joined.push_back(part);
   }

@@ -1,10 +1,10 @@
 #include "reconcile/reconcile.hpp"
 
 #include <algorithm>
-#include <deque>
-#include <map>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -111,10 +111,10 @@ struct Record {
   RecordKey id;
   std::string_view raw_email;
   EmailKey key;
-  int key_id = kNone;  // the key interned (valid keys only): cheap joins by key
-  bool active = true;   // the source reports it active (portal: active and not deleted)
-  bool erased = false;  // erased on request (rule 7): none of its data is used
-  std::string_view given;    // name fields, trimmed and cleaned (empty when erased)
+  int key_id = kNone;      // the key interned (valid keys only): cheap joins by key
+  bool active = true;      // the source reports it active (portal: active and not deleted)
+  bool erased = false;     // erased on request (rule 7): none of its data is used
+  std::string_view given;  // name fields, trimmed and cleaned (empty when erased)
   std::string_view family;
   std::string_view display;  // the portal's own display name
   LinkStatus link_status = LinkStatus::kActive;
@@ -395,8 +395,8 @@ class Planner {
                          const std::string& reason, const std::string* person = nullptr) {
     SubjectRef subject{side, detail::CleanCopy(source, kMaxSourceBytes),
                        detail::CleanCopy(remote_id, 200)};
-    std::string key = "invalid_record:" + std::string(ToString(side)) + ":" + subject.source +
-                      ":" + subject.remote_id;
+    std::string key = "invalid_record:" + std::string(ToString(side)) + ":" + subject.source + ":" +
+                      subject.remote_id;
     auto [it, inserted] = invalid_records_.try_emplace(key);
     InvalidRecord& record = it->second;
     if (inserted) {
@@ -516,7 +516,8 @@ class Planner {
     r.key = std::move(field.first);
     std::vector<std::string> problems = std::move(field.problems);
     auto add_secondary = [&](std::string key) {
-      if (!(r.key.valid() && key == r.key.key)) secondary_keys_.emplace_back(std::move(key), record);
+      if (!(r.key.valid() && key == r.key.key))
+        secondary_keys_.emplace_back(std::move(key), record);
     };
     if (r.side == Side::kFinance) {
       for (std::string& key : field.more) add_secondary(std::move(key));
@@ -673,7 +674,8 @@ class Planner {
     std::unordered_map<int, std::vector<std::size_t>> anchors_by_key;  // key id -> ranks
     for (std::uint32_t i : group) {
       const Record& r = records_[i];
-      if (r.anchor != kNone && r.key_id != kNone) anchors_by_key[r.key_id].push_back(rank[r.anchor]);
+      if (r.anchor != kNone && r.key_id != kNone)
+        anchors_by_key[r.key_id].push_back(rank[r.anchor]);
     }
     std::vector<std::vector<int>> keys_of(anchors.size());  // rank -> key ids
     for (auto& [key, ranks] : anchors_by_key) {
@@ -694,8 +696,8 @@ class Planner {
         if (class_of[next] != kNone) continue;
         bool separated = false;
         for (std::size_t member : classes[static_cast<std::size_t>(c)]) {
-          separated = separated ||
-                      separated_before_.count(PairKey(anchors[member], anchors[next])) > 0;
+          separated =
+              separated || separated_before_.count(PairKey(anchors[member], anchors[next])) > 0;
         }
         if (separated) continue;
         class_of[next] = c;
@@ -759,7 +761,8 @@ class Planner {
                                                                 : Placement::kJoinedByKey;
       }
       // With keep_separate a key can be on several classes: the first (survivor order) has it.
-      if (r.key_id != kNone && finance_person_by_key_[static_cast<std::size_t>(r.key_id)] == kNone) {
+      if (r.key_id != kNone &&
+          finance_person_by_key_[static_cast<std::size_t>(r.key_id)] == kNone) {
         finance_person_by_key_[static_cast<std::size_t>(r.key_id)] = person;
       }
     }
@@ -1266,8 +1269,11 @@ class Planner {
       add("permissions now [" + list + "] as the portal grants them");
     }
     if (r.erased && old.evidence != kErasedEvidence) add("evidence erased with the record");
-    plan.events.push_back({EventKind::kUpdated, At(r.person).after.id, {ToSubject(r.id)},
-                           std::string(ToString(old.rule)), std::move(reason)});
+    plan.events.push_back({EventKind::kUpdated,
+                           At(r.person).after.id,
+                           {ToSubject(r.id)},
+                           std::string(ToString(old.rule)),
+                           std::move(reason)});
   }
 
   void EmitFieldChanges(Plan& plan, const WorkPerson& w) {
@@ -1471,7 +1477,8 @@ class Planner {
       }
     }
     if (candidates.empty()) return std::nullopt;
-    std::sort(candidates.begin(), candidates.end(), [&](int a, int b) { return Rec(a).id < Rec(b).id; });
+    std::sort(candidates.begin(), candidates.end(),
+              [&](int a, int b) { return Rec(a).id < Rec(b).id; });
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
     ReviewItem item;
@@ -1529,8 +1536,8 @@ class Planner {
       ReviewItem item;
       item.kind = ReviewKind::kPortalUserWithoutContact;
       item.dedup_key = "portal_user_without_contact:" + user.source + ":" + user.remote_id;
-      item.reason = "portal login " + user.source + ":" + user.remote_id + " is active, but its person " +
-                    w.after.id +
+      item.reason = "portal login " + user.source + ":" + user.remote_id +
+                    " is active, but its person " + w.after.id +
                     " has no active finance record any more (archived, deleted or erased); the "
                     "portal is not changed automatically";
       item.email = w.after.email;
@@ -1587,15 +1594,15 @@ class Planner {
   std::vector<std::pair<std::string, int>> secondary_keys_;  // (key, finance record), as loaded
   std::vector<std::pair<int, int>> secondary_by_key_;        // (key id, finance record), sorted
   std::vector<std::pair<int, int>> finance_by_key_;  // (key id of email 1, finance record), sorted
-  std::unordered_map<std::string, std::vector<int>> finance_by_loose_;  // loose != exact only
-  std::vector<std::pair<int, std::vector<std::string>>> email_problems_;  // (record, problems)
+  std::unordered_map<std::string, std::vector<int>> finance_by_loose_;     // loose != exact only
+  std::vector<std::pair<int, std::vector<std::string>>> email_problems_;   // (record, problems)
   std::vector<std::pair<int, std::vector<std::string>>> record_problems_;  // other fields
-  std::map<std::string, InvalidRecord> invalid_records_;  // by dedup key
+  std::map<std::string, InvalidRecord> invalid_records_;                   // by dedup key
   std::deque<std::string> cleaned_;  // cleaned copies of text fields that needed it
   std::unordered_set<std::uint64_t> separated_before_;  // PairKey of live persons before
   std::unordered_set<std::uint64_t> separated_now_;     // ... after rule 2's merges
-  std::vector<int> finance_person_by_key_;  // by key id: the finance person holding it
-  std::vector<int> active_users_by_key_;    // by key id: how many active portal users have it
+  std::vector<int> finance_person_by_key_;              // by key id: the finance person holding it
+  std::vector<int> active_users_by_key_;  // by key id: how many active portal users have it
   std::vector<int> members_;
   std::vector<int> losers_;
   std::vector<OrphanMove> orphan_moves_;
@@ -1619,7 +1626,8 @@ std::string LinkKeyText(const Link& l) {
 Plan UndoMerge(const State& state, const Merge& merge, const Settings& settings) {
   State undone = state;
   std::unordered_map<std::string, std::size_t> person_at;
-  for (std::size_t i = 0; i < undone.persons.size(); ++i) person_at.emplace(undone.persons[i].id, i);
+  for (std::size_t i = 0; i < undone.persons.size(); ++i)
+    person_at.emplace(undone.persons[i].id, i);
   auto loser_at = person_at.find(merge.loser_id);
   if (loser_at != person_at.end() && !undone.persons[loser_at->second].merged_into) return Plan{};
 
@@ -1647,7 +1655,10 @@ Plan UndoMerge(const State& state, const Merge& merge, const Settings& settings)
                               [&](const std::string& f) { return gone.count(f) > 0; }),
                from.end());
     if (from.size() != before) {
-      events.push_back({EventKind::kUpdated, id, {}, "",
+      events.push_back({EventKind::kUpdated,
+                        id,
+                        {},
+                        "",
                         what + ": person " + merge.loser_id + " leaves merged_from"});
     }
   }
@@ -1659,11 +1670,15 @@ Plan UndoMerge(const State& state, const Merge& merge, const Settings& settings)
   } else {
     undone.persons.push_back(std::move(restored));
   }
-  events.push_back({EventKind::kUpdated, merge.loser_id, {}, "",
+  events.push_back({EventKind::kUpdated,
+                    merge.loser_id,
+                    {},
+                    "",
                     what + ": person restored from the merge snapshot"});
 
   std::unordered_map<std::string, std::size_t> link_at;
-  for (std::size_t i = 0; i < undone.links.size(); ++i) link_at.emplace(LinkKeyText(undone.links[i]), i);
+  for (std::size_t i = 0; i < undone.links.size(); ++i)
+    link_at.emplace(LinkKeyText(undone.links[i]), i);
   const std::unordered_set<std::string> on_chain(chain.begin(), chain.end());
   std::int64_t moved = 0;
   for (const Link& before : merge.links_before) {

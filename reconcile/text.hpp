@@ -15,9 +15,9 @@ inline constexpr std::size_t kMaxFieldBytes = 1024;
 
 // What CleanText found (a bit set).
 enum TextProblem : unsigned {
-  kTextBadUtf8 = 1u,   // bytes that are not UTF-8: each ill-formed sequence became U+FFFD
-  kTextControl = 2u,   // control characters: tab, CR and LF became a space, others U+FFFD
-  kTextTooLong = 4u,   // cut to `max_bytes` at a character boundary
+  kTextBadUtf8 = 1u,  // bytes that are not UTF-8: each ill-formed sequence became U+FFFD
+  kTextControl = 2u,  // control characters: tab, CR and LF became a space, others U+FFFD
+  kTextTooLong = 4u,  // cut to `max_bytes` at a character boundary
 };
 
 // A clean copy of `text`, or nullopt when it is clean already (no allocation: the common

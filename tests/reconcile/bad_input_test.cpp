@@ -153,13 +153,18 @@ TEST(BadInput, TenKilobyteStrings) {
 
 TEST(BadInput, InvalidUtf8) {
   State s;
-  s.finance = {Finance("c1", "c1@example.com", "\xff\xfe" "Ann", "Le\xc3"),
+  s.finance = {Finance("c1", "c1@example.com",
+                       "\xff\xfe"
+                       "Ann",
+                       "Le\xc3"),
                Finance("c2", "b\xffob@example.com"), Finance("c\xff", "c3@example.com")};
   s.portal = {Portal("u1", "u1@example.com")};
   s.portal[0].groups = {"gr\xc0\xafoup"};  // an overlong '/'
   Plan plan = Reconcile(s, kRun);
   ExpectCleanPlan(plan);
-  EXPECT_EQ(PersonOf(plan, "c1")->given_name, "\xEF\xBF\xBD\xEF\xBF\xBD" "Ann");
+  EXPECT_EQ(PersonOf(plan, "c1")->given_name,
+            "\xEF\xBF\xBD\xEF\xBF\xBD"
+            "Ann");
   EXPECT_EQ(PersonOf(plan, "c1")->family_name, "Le\xEF\xBF\xBD");
   EXPECT_NE(Find(plan, ReviewKind::kInvalidRecord, "c1")->reason.find("not valid UTF-8"),
             std::string::npos);
@@ -172,8 +177,8 @@ TEST(BadInput, InvalidUtf8) {
 
 TEST(BadInput, NamesInAnyScriptAreFine) {
   const std::vector<std::pair<std::string, std::string>> names = {
-      {"محمد", "العلي"}, {"王", "小明"},     {"देवी", "शर्मा"},     {"Ἀλέξανδρος", "Παπαδόπουλος"},
-      {"Zoë", "Noe\u0308l"}, {"😀", "🦄"}, {"Иван", "Петров"}, {"אברהם", "כהן"},
+      {"محمد", "العلي"},     {"王", "小明"}, {"देवी", "शर्मा"},    {"Ἀλέξανδρος", "Παπαδόπουλος"},
+      {"Zoë", "Noe\u0308l"}, {"😀", "🦄"},  {"Иван", "Петров"}, {"אברהם", "כהן"},
       {"ﾀﾛｳ", "ﾔﾏﾀﾞ"}};
   State s;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -242,10 +247,35 @@ TEST(BadInput, OneIdTwiceUsesTheNewestWhateverTheOrder) {
 // ---- fuzz: random bytes in every field of whole records ----------------------------------
 
 std::string RandomText(std::mt19937_64& rng) {
-  static const std::vector<std::string> kPieces = {
-      "a", "Z", "@", ".", ",", ";", "<", ">", "\"", " ", "\t", "\n", std::string(1, '\0'),
-      "\x01", "\x7f", "\xff", "\xc3", "\xc3\xa4", "\xe2\x80\x8b", "\xf0\x9f\x98\x80", "\xed\xa0\x80",
-      "mailto:", "example.com", "gmail.com", "+tag", "xn--", "ü", "ß", "\\"};
+  static const std::vector<std::string> kPieces = {"a",
+                                                   "Z",
+                                                   "@",
+                                                   ".",
+                                                   ",",
+                                                   ";",
+                                                   "<",
+                                                   ">",
+                                                   "\"",
+                                                   " ",
+                                                   "\t",
+                                                   "\n",
+                                                   std::string(1, '\0'),
+                                                   "\x01",
+                                                   "\x7f",
+                                                   "\xff",
+                                                   "\xc3",
+                                                   "\xc3\xa4",
+                                                   "\xe2\x80\x8b",
+                                                   "\xf0\x9f\x98\x80",
+                                                   "\xed\xa0\x80",
+                                                   "mailto:",
+                                                   "example.com",
+                                                   "gmail.com",
+                                                   "+tag",
+                                                   "xn--",
+                                                   "ü",
+                                                   "ß",
+                                                   "\\"};
   std::string out;
   std::size_t n = rng() % 12;
   for (std::size_t i = 0; i < n; ++i) {
@@ -343,7 +373,8 @@ TEST_P(BadInputFuzz, RandomRecordsNeverCrashNorVanish) {
   }
   auto accounted = [&](Side side, const std::string& source, const std::string& remote_id) {
     return linked.count({side, source, remote_id}) > 0 ||
-           reported.count({side, detail::CleanCopy(source, 64), detail::CleanCopy(remote_id, 200)}) > 0;
+           reported.count(
+               {side, detail::CleanCopy(source, 64), detail::CleanCopy(remote_id, 200)}) > 0;
   };
   for (const FinancePerson& f : s.finance) {
     EXPECT_TRUE(accounted(Side::kFinance, f.source, f.remote_id)) << f.remote_id;

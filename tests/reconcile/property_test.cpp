@@ -165,14 +165,17 @@ Generated Generate(std::uint64_t seed, std::size_t finance, std::size_t portal) 
     u.family_name = h.family;
     // "Given F.": the family name's first character (whole, however many bytes it takes).
     std::size_t first = 1;
-    while (first < h.family.size() && (static_cast<unsigned char>(h.family[first]) & 0xC0) == 0x80) {
+    while (first < h.family.size() &&
+           (static_cast<unsigned char>(h.family[first]) & 0xC0) == 0x80) {
       ++first;
     }
     u.display_name = Chance(rng, 50) ? h.given + " " + h.family.substr(0, first) + "." : "";
     u.active = !Chance(rng, 10);
     u.deleted = Chance(rng, 2);
-    for (std::size_t n = Pick(rng, 3); n > 0; --n) u.groups.push_back(kGroups[Pick(rng, kGroups.size())]);
-    for (std::size_t n = Pick(rng, 3); n > 0; --n) u.entitlements.push_back(kRoles[Pick(rng, kRoles.size())]);
+    for (std::size_t n = Pick(rng, 3); n > 0; --n)
+      u.groups.push_back(kGroups[Pick(rng, kGroups.size())]);
+    for (std::size_t n = Pick(rng, 3); n > 0; --n)
+      u.entitlements.push_back(kRoles[Pick(rng, kRoles.size())]);
     u.updated_at = static_cast<Millis>(Pick(rng, 50)) * 1000;
     g.state.portal.push_back(std::move(u));
   }
@@ -186,10 +189,12 @@ const Settings kSettings{"tenant-p", 7};
 // deleted records, (de)activated users. Returns the (side, remote id) of every record it
 // changed or added.
 std::set<std::pair<Side, std::string>> ChangeSources(State& state, std::uint64_t seed,
-                                                    std::size_t added, int scale = 100) {
+                                                     std::size_t added, int scale = 100) {
   Rng rng(seed ^ 0xc4a9);
   // Chance in percent, scaled by scale/100 (in permille, so small scales still change some).
-  auto Chance = [&](Rng& r, int percent) { return static_cast<int>(r() % 100000) < percent * scale * 10; };
+  auto Chance = [&](Rng& r, int percent) {
+    return static_cast<int>(r() % 100000) < percent * scale * 10;
+  };
   std::set<std::pair<Side, std::string>> changed;
   const std::vector<FinancePerson> finance = state.finance;
   for (auto& f : state.finance) {
@@ -200,7 +205,7 @@ std::set<std::pair<Side, std::string>> ChangeSources(State& state, std::uint64_t
     }
     if (Chance(rng, 3)) {
       int status = static_cast<int>(Pick(rng, 10));
-      f.status = status < 6 ? LinkStatus::kArchived
+      f.status = status < 6   ? LinkStatus::kArchived
                  : status < 8 ? LinkStatus::kDeleted
                  : status < 9 ? LinkStatus::kErased
                               : LinkStatus::kActive;
@@ -697,8 +702,9 @@ State Neighbourhood(const State& s, const std::set<std::pair<Side, std::string>>
   std::vector<bool> in(edges.size(), false);
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < records; ++i) {
-    bool is_changed = i < finance ? changed.count({Side::kFinance, s.finance[i].remote_id}) > 0
-                                  : changed.count({Side::kPortal, s.portal[i - finance].remote_id}) > 0;
+    bool is_changed = i < finance
+                          ? changed.count({Side::kFinance, s.finance[i].remote_id}) > 0
+                          : changed.count({Side::kPortal, s.portal[i - finance].remote_id}) > 0;
     if (is_changed) {
       in[i] = true;
       todo.push_back(i);
@@ -779,7 +785,8 @@ TEST_P(ReconcileProperty, IncrementalPlanEqualsTheDifferenceBetweenFullPlans) {
   EXPECT_EQ(incremental.counts.merged, full.counts.merged);
   EXPECT_EQ(incremental.counts.deactivated, full.counts.deactivated);
   std::set<RecordId> in_hood;
-  for (const FinancePerson& f : hood.finance) in_hood.insert({Side::kFinance, f.source, f.remote_id});
+  for (const FinancePerson& f : hood.finance)
+    in_hood.insert({Side::kFinance, f.source, f.remote_id});
   for (const PortalUser& u : hood.portal) in_hood.insert({Side::kPortal, u.source, u.remote_id});
   std::vector<ReviewItem> expected_items;
   for (const ReviewItem& r : full.review_items) {

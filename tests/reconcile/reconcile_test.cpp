@@ -872,7 +872,9 @@ TEST(UndoMerge, ThroughALaterMergeOfTheSurvivor) {
 Membership FinanceAccount(std::string id, std::string name) {
   return Membership{Side::kFinance, "xero", std::move(id), std::move(name)};
 }
-Membership PortalGroup(std::string group) { return Membership{Side::kPortal, "scim", group, group}; }
+Membership PortalGroup(std::string group) {
+  return Membership{Side::kPortal, "scim", group, group};
+}
 
 TEST(Memberships, UnionOfFinanceAccountsAndPortalGroups) {
   State s;
@@ -921,8 +923,9 @@ TEST(Memberships, SurviveAMergeAsAUnionAndAnUndoSplitsThemAgain) {
   Plan plan;
   State merged = SyncOnce(s, kRun3, &plan);
   ASSERT_EQ(plan.merges.size(), 1u);
-  EXPECT_EQ(LivePersons(merged)[0]->memberships,
-            (std::vector<Membership>{FinanceAccount("acct-c1", ""), FinanceAccount("acct-c2", "")}));
+  EXPECT_EQ(
+      LivePersons(merged)[0]->memberships,
+      (std::vector<Membership>{FinanceAccount("acct-c1", ""), FinanceAccount("acct-c2", "")}));
   State undone = Apply(merged, UndoMerge(merged, plan.merges[0], Settings{"tenant-a", 4}));
   EXPECT_EQ(PersonOf(undone, Side::kFinance, "c1").memberships,
             std::vector<Membership>{FinanceAccount("acct-c1", "")});
@@ -965,8 +968,14 @@ TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
   const std::string oldest = PersonOf(s, Side::kFinance, "c1").id;
   const std::string c3_person = PersonOf(s, Side::kFinance, "c3").id;
   // A link whose record was not loaded, on the person that is about to be merged away.
-  s.links.push_back(Link{Side::kPortal, "scim", "not-loaded", c3_person, LinkRule::kManual,
-                         LinkStatus::kActive, "admin", {}});
+  s.links.push_back(Link{Side::kPortal,
+                         "scim",
+                         "not-loaded",
+                         c3_person,
+                         LinkRule::kManual,
+                         LinkStatus::kActive,
+                         "admin",
+                         {}});
   s.finance[1].email = "q@example.com";
   s.finance[2].email = "Q@example.com";
   Plan plan;
@@ -982,8 +991,14 @@ TEST(PartialState, ThreePersonsMergeIntoTheOldestAndLinksWithoutRecordsFollow) {
 TEST(PartialState, LinkToAMissingPersonIsRemade) {
   State s;
   s.finance = {Finance("c1", "u@example.com")};
-  s.links = {Link{Side::kFinance, "xero", "c1", "gone", LinkRule::kEmailExact, LinkStatus::kActive,
-                  "email_key=u@example.com", {}}};
+  s.links = {Link{Side::kFinance,
+                  "xero",
+                  "c1",
+                  "gone",
+                  LinkRule::kEmailExact,
+                  LinkStatus::kActive,
+                  "email_key=u@example.com",
+                  {}}};
   Plan plan;
   s = SyncOnce(s, kRun1, &plan);
   ASSERT_EQ(s.persons.size(), 1u);
@@ -1079,7 +1094,8 @@ TEST(Apply, UpsertsPersonsAndLinksByKey) {
   Person p;
   p.id = "p1";
   s.persons = {p};
-  s.links = {Link{Side::kFinance, "xero", "c1", "p1", LinkRule::kNoEmail, LinkStatus::kActive, "", {}}};
+  s.links = {
+      Link{Side::kFinance, "xero", "c1", "p1", LinkRule::kNoEmail, LinkStatus::kActive, "", {}}};
   Plan plan;
   p.given_name = "changed";
   Person q;
@@ -1087,7 +1103,8 @@ TEST(Apply, UpsertsPersonsAndLinksByKey) {
   plan.persons = {p, q};
   plan.links = {
       Link{Side::kFinance, "xero", "c1", "p2", LinkRule::kNoEmail, LinkStatus::kActive, "", {}},
-      Link{Side::kPortal, "scim", "u1", "p2", LinkRule::kPortalOrigin, LinkStatus::kActive, "", {}}};
+      Link{
+          Side::kPortal, "scim", "u1", "p2", LinkRule::kPortalOrigin, LinkStatus::kActive, "", {}}};
   State after = Apply(s, plan);
   ASSERT_EQ(after.persons.size(), 2u);
   EXPECT_EQ(after.persons[0].given_name, "changed");

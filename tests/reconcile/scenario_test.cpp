@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -112,8 +112,8 @@ void CheckPersons(const json::array& expected, const State& s, const std::string
     const Person& p = *it->second;
     const std::string who = where + ", person " + Join(records);
     if (const json::value* email = e.if_contains("email")) {
-      EXPECT_EQ(p.email, email->is_null() ? std::nullopt
-                                          : std::optional<std::string>(email->as_string()))
+      EXPECT_EQ(p.email,
+                email->is_null() ? std::nullopt : std::optional<std::string>(email->as_string()))
           << who;
     }
     if (e.contains("given")) {
@@ -196,7 +196,8 @@ void CheckReview(const json::array& expected, const Plan& plan, const std::strin
   for (const json::value& v : expected) {
     const json::object& e = v.as_object();
     std::vector<std::string> names = Texts(e, "subjects");
-    std::string item = Text(e, "kind") + " " + Join(std::set<std::string>(names.begin(), names.end()));
+    std::string item =
+        Text(e, "kind") + " " + Join(std::set<std::string>(names.begin(), names.end()));
     want.insert(item);
     if (e.contains("reason_contains")) contains.emplace_back(item, Text(e, "reason_contains"));
   }
@@ -208,12 +209,14 @@ void CheckReview(const json::array& expected, const Plan& plan, const std::strin
 }
 
 void CheckCounts(const json::object& expected, const Plan& plan, const std::string& where) {
-  const std::map<std::string, std::int64_t> counts = {
-      {"created", plan.counts.created}, {"updated", plan.counts.updated},
-      {"linked", plan.counts.linked},   {"merged", plan.counts.merged},
-      {"deactivated", plan.counts.deactivated}};
+  const std::map<std::string, std::int64_t> counts = {{"created", plan.counts.created},
+                                                      {"updated", plan.counts.updated},
+                                                      {"linked", plan.counts.linked},
+                                                      {"merged", plan.counts.merged},
+                                                      {"deactivated", plan.counts.deactivated}};
   for (const auto& [name, value] : expected) {
-    EXPECT_EQ(counts.at(std::string(name)), value.to_number<std::int64_t>()) << where << ": " << name;
+    EXPECT_EQ(counts.at(std::string(name)), value.to_number<std::int64_t>())
+        << where << ": " << name;
   }
 }
 
@@ -258,21 +261,25 @@ TEST_P(Scenario, RunsAsWritten) {
     state.finance.clear();
     state.portal.clear();
     if (const json::value* f = run.if_contains("finance")) {
-      for (const json::value& r : f->as_array()) state.finance.push_back(ParseFinance(r.as_object()));
+      for (const json::value& r : f->as_array())
+        state.finance.push_back(ParseFinance(r.as_object()));
     }
     if (const json::value* p = run.if_contains("portal")) {
       for (const json::value& r : p->as_array()) state.portal.push_back(ParsePortal(r.as_object()));
     }
-    if (const json::value* k = run.if_contains("keep_separate")) AddKeepSeparate(k->as_array(), state);
+    if (const json::value* k = run.if_contains("keep_separate"))
+      AddKeepSeparate(k->as_array(), state);
     settings.run_id = static_cast<std::int64_t>(n + 1);
     Plan plan = Reconcile(state, settings);
     state = Apply(state, plan);
     const json::object& expect = run.at("expect").as_object();
-    if (const json::value* v = expect.if_contains("persons")) CheckPersons(v->as_array(), state, where);
+    if (const json::value* v = expect.if_contains("persons"))
+      CheckPersons(v->as_array(), state, where);
     if (const json::value* v = expect.if_contains("links")) CheckLinks(v->as_array(), state, where);
     CheckReview(expect.contains("review") ? expect.at("review").as_array() : json::array(), plan,
                 where);
-    if (const json::value* v = expect.if_contains("counts")) CheckCounts(v->as_object(), plan, where);
+    if (const json::value* v = expect.if_contains("counts"))
+      CheckCounts(v->as_object(), plan, where);
   }
   // Every scenario: a second plan changes nothing, and the order of records does not matter.
   Plan again = Reconcile(state, Settings{"tenant-golden", 99, settings.loose});
@@ -286,7 +293,9 @@ TEST_P(Scenario, RunsAsWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, Scenario, testing::ValuesIn(ScenarioFiles()),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 TEST(ScenarioFiles, OnePerRuleAtLeast) {
   std::vector<std::string> files = ScenarioFiles();
