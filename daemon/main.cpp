@@ -12,6 +12,7 @@
 #include "daemon/config.hpp"
 #include "daemon/log.hpp"
 #include "daemon/render.hpp"
+#include "daemon/serve.hpp"
 #include "daemon/sync_job.hpp"
 #include "reconcile/email_key.hpp"
 #include "store/canonical_store.hpp"
@@ -189,6 +190,10 @@ int Main(int argc, char** argv) {
   explain->add_option("--email", email, "email address (any form: case, display name, ...)")
       ->required();
   auto* version = app.add_subcommand("version", "print the version");
+  bool serve_migrate = false;
+  auto* serve = app.add_subcommand("serve", "run the daemon: scheduler and admin HTTP API");
+  serve->add_flag("--migrate", serve_migrate, "apply pending schema migrations before serving");
+  serve->add_option("--config", config_path, "configuration file (TOML)");
   for (auto* sub : {migrate, sync, exp, review, resolve, merge, undo, explain}) {
     sub->add_option("--config", config_path, "configuration file (TOML)");
   }
@@ -214,6 +219,7 @@ int Main(int argc, char** argv) {
     auto config = LoadConfig(config_path);
     InitLogging(config.log);
     if (*migrate) return Migrate(config);
+    if (*serve) return Serve(config, {config_path, serve_migrate});
     if (*sync) return Sync(config, sync_flags);
     if (*exp) return Export(config, tenant);
     if (*resolve) {

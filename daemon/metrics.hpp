@@ -48,7 +48,7 @@ class Metrics {
 
  private:
   struct Series {
-    double value = 0;                  // counter, gauge
+    double value = 0;                   // counter, gauge
     std::vector<std::uint64_t> counts;  // histogram, one per bucket (not cumulative)
     double sum = 0;
     std::uint64_t count = 0;

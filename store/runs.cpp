@@ -66,9 +66,8 @@ std::optional<std::string> RunsStore::Plan(std::int64_t run_id) {
   return r.OptionalText(0, 0);
 }
 
-std::vector<EventRow> RunsStore::Events(std::int64_t run_id,
-                                        const std::optional<std::string>& kind, int after,
-                                        int limit) {
+std::vector<EventRow> RunsStore::Events(std::int64_t run_id, const std::optional<std::string>& kind,
+                                        int after, int limit) {
   auto r = conn_.Exec(sql::kRunEvents, {Num(run_id), kind, Num(after), Num(limit)});
   std::vector<EventRow> out;
   for (int i = 0; i < r.Rows(); ++i) {
@@ -102,11 +101,10 @@ void ScheduleTable::Ensure(const std::string& tenant_id, std::int64_t next_run_m
 }
 
 std::vector<ScheduleClaim> ScheduleTable::ClaimDue(const std::vector<std::string>& tenants,
-                                                   const std::string& owner,
-                                                   std::int64_t now_ms, std::int64_t claim_ms,
-                                                   int limit) {
-  auto r = conn_.Exec(sql::kClaimDue, {TextArrayLiteral(tenants), owner, Num(now_ms),
-                                       Num(claim_ms), Num(limit)});
+                                                   const std::string& owner, std::int64_t now_ms,
+                                                   std::int64_t claim_ms, int limit) {
+  auto r = conn_.Exec(sql::kClaimDue,
+                      {TextArrayLiteral(tenants), owner, Num(now_ms), Num(claim_ms), Num(limit)});
   std::vector<ScheduleClaim> out;
   for (int i = 0; i < r.Rows(); ++i) {
     out.push_back({std::string(r.Text(i, 0)), r.Bool(i, 1), static_cast<int>(r.Int(i, 2))});
@@ -116,9 +114,9 @@ std::vector<ScheduleClaim> ScheduleTable::ClaimDue(const std::vector<std::string
 
 void ScheduleTable::Record(const std::string& tenant_id, const std::string& owner,
                            const ScheduleUpdate& u) {
-  conn_.Exec(sql::kRecordRun, {tenant_id, owner, Num(u.next_run_ms), OptNum(u.next_full_ms),
-                               Num(u.failures), u.last_status, Num(u.last_run_id),
-                               OptNum(u.last_success_ms)});
+  conn_.Exec(sql::kRecordRun,
+             {tenant_id, owner, Num(u.next_run_ms), OptNum(u.next_full_ms), Num(u.failures),
+              u.last_status, Num(u.last_run_id), OptNum(u.last_success_ms)});
 }
 
 void ScheduleTable::ReleaseClaim(const std::string& tenant_id, const std::string& owner) {

@@ -44,7 +44,7 @@ class RunsStore {
   [[nodiscard]] std::int64_t NewestRunId(const std::string& tenant_id);
   // The first run of the tenant with an id above `after` (a run started since).
   [[nodiscard]] std::optional<std::int64_t> FirstRunAfter(const std::string& tenant_id,
-                                                           std::int64_t after);
+                                                          std::int64_t after);
   // The stored plan (JSON text) of a dry or held run; nullopt when it has none.
   [[nodiscard]] std::optional<std::string> Plan(std::int64_t run_id);
   // Events in order; `kind` filters when set; only seq > after; at most `limit`.
@@ -94,12 +94,10 @@ class ScheduleTable {
   // Claims up to `limit` of `tenants` that are due at `now_ms` and not claimed by anyone, for
   // `claim_ms`. Rows locked by another replica's claim are skipped (FOR UPDATE SKIP LOCKED).
   [[nodiscard]] std::vector<ScheduleClaim> ClaimDue(const std::vector<std::string>& tenants,
-                                                    const std::string& owner,
-                                                    std::int64_t now_ms, std::int64_t claim_ms,
-                                                    int limit);
+                                                    const std::string& owner, std::int64_t now_ms,
+                                                    std::int64_t claim_ms, int limit);
   // Records a finished run and drops `owner`'s claim, if it has one.
-  void Record(const std::string& tenant_id, const std::string& owner,
-              const ScheduleUpdate& update);
+  void Record(const std::string& tenant_id, const std::string& owner, const ScheduleUpdate& update);
   void ReleaseClaim(const std::string& tenant_id, const std::string& owner);
   [[nodiscard]] std::optional<ScheduleRow> Load(const std::string& tenant_id);
 

@@ -7,12 +7,12 @@
 namespace concord::store::sql {
 
 // Run columns, in the order RunsStore reads them.
-#define CONCORD_RUN_COLUMNS                                                                   \
-  "id, tenant_id, trigger, mode, dry_run, status, "                                          \
-  "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
-  "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "           \
-  "counts::text, error, "                                                                     \
-  "extract(epoch FROM (coalesce(finished_at, now()) - started_at))::double precision, "       \
+#define CONCORD_RUN_COLUMNS                                                             \
+  "id, tenant_id, trigger, mode, dry_run, status, "                                     \
+  "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "       \
+  "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "      \
+  "counts::text, error, "                                                               \
+  "extract(epoch FROM (coalesce(finished_at, now()) - started_at))::double precision, " \
   "plan IS NOT NULL"
 
 inline constexpr std::string_view kRunById =

@@ -1,0 +1,203 @@
+#include "daemon/tenant_runner.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "connectors/source.hpp"
+#include "daemon/log.hpp"
+#include "reconcile/model.hpp"
+#include "store/runs.hpp"
+
+namespace concord::daemon {
+namespace {
+
+double CountOf(const boost::json::object& counts, std::string_view key) {
+  auto it = counts.find(key);
+  if (it == counts.end() || !it->value().is_int64()) return 0;
+  return static_cast<double>(it->value().as_int64());
+}
+
+double UnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+TenantRunner::TenantRunner(const Config& config, boost::asio::thread_pool& runs,
+                           ConnectionPool& pool, Metrics& metrics, std::string owner)
+    : config_(config), runs_(runs), pool_(pool), metrics_(metrics), owner_(std::move(owner)) {}
+
+std::string TenantRunner::NextOwner() { return owner_ + "/" + std::to_string(++next_owner_); }
+
+TenantRunner::Admission TenantRunner::Submit(const std::string& tenant, const SyncRequest& request,
+                                             std::shared_ptr<Entry>* entry) {
+  std::int64_t baseline = 0;
+  {
+    auto conn = pool_.Borrow();
+    baseline = store::RunsStore(*conn).NewestRunId(tenant);
+  }
+  std::lock_guard lock(mutex_);
+  if (stopping_) return Admission::kStopping;
+  auto it = active_.find(tenant);
+  if (it != active_.end()) {
+    auto& queued = *it->second;
+    if (queued.started || request.dry_run || queued.request.dry_run) return Admission::kBusy;
+    // Merge: one run does what both asked for.
+    queued.request.full = queued.request.full || request.full;
+    queued.request.confirm_deletes = queued.request.confirm_deletes || request.confirm_deletes;
+    if (request.trigger == "manual") queued.request.trigger = "manual";
+    *entry = it->second;
+    return Admission::kMerged;
+  }
+  auto fresh = std::make_shared<Entry>();
+  fresh->request = request;
+  fresh->baseline_run_id = baseline;
+  active_[tenant] = fresh;
+  *entry = fresh;
+  boost::asio::post(runs_, [this, tenant, fresh] { Execute(tenant, fresh); });
+  return Admission::kStarted;
+}
+
+TenantRunner::Started TenantRunner::StartManual(const std::string& tenant,
+                                                const SyncRequest& request,
+                                                std::chrono::milliseconds wait) {
+  std::shared_ptr<Entry> entry;
+  auto admission = Submit(tenant, request, &entry);
+  if (admission == Admission::kBusy || admission == Admission::kStopping) return {admission, 0};
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    bool started = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (entry->done) {
+        return {entry->run_id ? admission : Admission::kBusy, entry->run_id};
+      }
+      started = entry->started;
+    }
+    if (started) {
+      auto conn = pool_.Borrow();
+      if (auto id = store::RunsStore(*conn).FirstRunAfter(tenant, entry->baseline_run_id)) {
+        return {admission, *id};
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return {admission, 0};
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
+
+bool TenantRunner::Launch(const std::string& tenant, bool full) {
+  std::shared_ptr<Entry> entry;
+  auto admission = Submit(tenant, {.trigger = "schedule", .full = full}, &entry);
+  return admission == Admission::kStarted || admission == Admission::kMerged;
+}
+
+bool TenantRunner::Exclusive(const std::string& tenant, const std::function<void()>& work) {
+  auto entry = std::make_shared<Entry>();
+  entry->started = true;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || active_.contains(tenant)) return false;
+    active_[tenant] = entry;
+  }
+  struct Done {
+    TenantRunner* self;
+    const std::string& tenant;
+    ~Done() {
+      std::lock_guard lock(self->mutex_);
+      self->active_.erase(tenant);
+      self->changed_.notify_all();
+    }
+  } done{this, tenant};
+  work();
+  return true;
+}
+
+void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> entry) {
+  SyncRequest request;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      entry->done = true;
+      active_.erase(tenant);
+      changed_.notify_all();
+      return;
+    }
+    entry->started = true;
+    request = entry->request;
+  }
+  changed_.notify_all();
+  const auto started = std::chrono::steady_clock::now();
+  RunOutcome outcome;
+  try {
+    const auto& config = config_.Tenant(tenant);
+    const auto& f = config.finance;
+    const auto& p = config.portal;
+    auto finance = connectors::MakeXeroSource(
+        {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
+    auto portal = connectors::MakeScimSource({p.base_url, p.token.Resolve(), p.page_size, p.http});
+    store::Connection conn(pool_.settings());
+    SyncJob job(conn, config, *finance, *portal, NextOwner());
+    outcome = job.Run(request);
+  } catch (const std::exception& e) {
+    // The job records what it can; this is what it could not (database gone, bad secret).
+    outcome.status = "failed";
+    outcome.error = e.what();
+    Log(Level::kError, "run_error", {{"tenant", tenant}, {"error", e.what()}});
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  Record(tenant, request, outcome, seconds);
+  if (!request.dry_run && finished_) {
+    try {
+      finished_(tenant, {outcome.run_id, outcome.status, request.full});
+    } catch (const std::exception& e) {
+      Log(Level::kError, "schedule_update_failed", {{"tenant", tenant}, {"error", e.what()}});
+    }
+  }
+  std::lock_guard lock(mutex_);
+  entry->run_id = outcome.run_id;
+  entry->done = true;
+  auto it = active_.find(tenant);
+  if (it != active_.end() && it->second == entry) active_.erase(it);
+  changed_.notify_all();
+}
+
+void TenantRunner::Record(const std::string& tenant, const SyncRequest& request,
+                          const RunOutcome& outcome, double seconds) {
+  metrics_.Add("concord_runs_total",
+               {{"tenant", tenant}, {"trigger", request.trigger}, {"status", outcome.status}});
+  if (outcome.status == "busy") return;
+  metrics_.Observe("concord_run_duration_seconds", {{"tenant", tenant}}, seconds);
+  metrics_.Add("concord_records_fetched_total", {{"tenant", tenant}, {"side", "finance"}},
+               CountOf(outcome.counts, "fetched_finance"));
+  metrics_.Add("concord_records_fetched_total", {{"tenant", tenant}, {"side", "portal"}},
+               CountOf(outcome.counts, "fetched_portal"));
+  const bool applied = !request.dry_run && (outcome.status == "succeeded" ||
+                                            outcome.status == "succeeded_with_warnings");
+  if (!applied) return;
+  std::map<std::string, double> kinds;
+  for (const auto& event : outcome.plan.events)
+    kinds[std::string(reconcile::ToString(event.kind))]++;
+  for (const auto& [kind, n] : kinds) {
+    metrics_.Add("concord_decisions_total", {{"tenant", tenant}, {"kind", kind}}, n);
+  }
+  metrics_.Set("concord_last_success_timestamp_seconds", {{"tenant", tenant}}, UnixSeconds());
+}
+
+void TenantRunner::StopAccepting() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  changed_.notify_all();
+}
+
+bool TenantRunner::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    for (const auto& [tenant, entry] : active_) {
+      if (entry->started) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace concord::daemon

@@ -1,0 +1,90 @@
+#pragma once
+// Runs syncs of the configured tenants on a thread pool, at most one per tenant in this
+// process (the tenant lease keeps other processes out). A request for a tenant with a run
+// queued but not started merges into it; one with a run in progress is refused. Every run
+// gets its own connection and a lease owner of its own, so an admin decision and a sync of
+// one tenant can never both hold its lease.
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/connection_pool.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/scheduler.hpp"
+#include "daemon/sync_job.hpp"
+
+namespace concord::daemon {
+
+class TenantRunner final : public RunLauncher {
+ public:
+  // Called on the run's thread after every non-dry sync of a tenant (the scheduler).
+  using Finished = std::function<void(const std::string& tenant, const RunReport& report)>;
+
+  // References must outlive the runner; `owner` names this process ("host:pid").
+  TenantRunner(const Config& config, boost::asio::thread_pool& runs, ConnectionPool& pool,
+               Metrics& metrics, std::string owner);
+
+  void OnFinished(Finished finished) { finished_ = std::move(finished); }
+
+  enum class Admission { kStarted, kMerged, kBusy, kStopping };
+  struct Started {
+    Admission admission = Admission::kBusy;
+    // The run's id once its row exists (0: not yet, or refused before it started).
+    std::int64_t run_id = 0;
+  };
+  // A manual run: queues it (or merges it with a queued scheduled run) and waits up to
+  // `wait` until its run row exists, so the caller can answer with it. Blocks; call it on a
+  // worker thread.
+  [[nodiscard]] Started StartManual(const std::string& tenant, const SyncRequest& request,
+                                    std::chrono::milliseconds wait);
+
+  bool Launch(const std::string& tenant, bool full) override;
+
+  // Runs `work` as the tenant's one activity in this process (admin decisions); false when a
+  // run of the tenant is queued or running.
+  [[nodiscard]] bool Exclusive(const std::string& tenant, const std::function<void()>& work);
+
+  // A unique lease owner for one activity of this process.
+  [[nodiscard]] std::string NextOwner();
+
+  // No new runs; queued ones are dropped when their turn comes.
+  void StopAccepting();
+  // Waits until nothing runs; false when `timeout` passed first.
+  [[nodiscard]] bool WaitIdle(std::chrono::milliseconds timeout);
+
+ private:
+  struct Entry {
+    SyncRequest request;
+    bool started = false;
+    bool done = false;
+    std::int64_t baseline_run_id = 0;  // newest run of the tenant before this one
+    std::int64_t run_id = 0;
+  };
+  Admission Submit(const std::string& tenant, const SyncRequest& request,
+                   std::shared_ptr<Entry>* entry);
+  void Execute(const std::string& tenant, std::shared_ptr<Entry> entry);
+  void Record(const std::string& tenant, const SyncRequest& request, const RunOutcome& outcome,
+              double seconds);
+
+  const Config& config_;
+  boost::asio::thread_pool& runs_;
+  ConnectionPool& pool_;
+  Metrics& metrics_;
+  std::string owner_;
+  Finished finished_;
+  std::atomic<std::int64_t> next_owner_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, std::shared_ptr<Entry>> active_;  // queued or running, by tenant
+  bool stopping_ = false;
+};
+
+}  // namespace concord::daemon

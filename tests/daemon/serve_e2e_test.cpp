@@ -1,0 +1,345 @@
+// `concord serve` end to end, over real sockets: the binary + concord-fake + PostgreSQL.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <thread>
+
+#include "store/pg.hpp"
+#include "tests/store/test_database.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace concord {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using test_support::ChildOptions;
+using test_support::ChildProcess;
+
+constexpr const char* kXeroTenant = "b5a3c1d2-0000-4000-8000-000000000001";
+constexpr const char* kXeroToken = "xero-token-e2e";
+constexpr const char* kScimToken = "scim-token-e2e";
+constexpr const char* kAdmin = "Bearer admin-token-e2e";
+constexpr const char* kRead = "Bearer read-token-e2e";
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  json::value Json() const { return json::parse(body); }
+};
+
+// One request on a fresh connection; a 10-second deadline covers the exchange.
+Reply Call(int port, http::verb method, const std::string& target, const std::string& auth = "",
+           const std::string& body = "") {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(port)));
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!auth.empty()) req.set(http::field::authorization, auth);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+Reply Get(int port, const std::string& target, const std::string& auth = kRead) {
+  return Call(port, http::verb::get, target, auth);
+}
+Reply Post(int port, const std::string& target, const std::string& body,
+           const std::string& auth = kAdmin) {
+  return Call(port, http::verb::post, target, auth, body);
+}
+
+std::string XeroDate(std::int64_t ms) { return "/Date(" + std::to_string(ms) + "+0000)/"; }
+
+const std::int64_t kEarlier = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count() -
+                              3'600'000;
+
+json::object Contact(std::string id, std::string first, std::string email) {
+  return {{"ContactID", id},
+          {"ContactStatus", "ACTIVE"},
+          {"Name", first + " Ltd"},
+          {"FirstName", first},
+          {"LastName", "Example"},
+          {"EmailAddress", email},
+          {"ContactPersons", json::array{}},
+          {"UpdatedDateUTC", XeroDate(kEarlier)}};
+}
+
+json::object User(std::string id, std::string email) {
+  return {{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+          {"id", id},
+          {"userName", email},
+          {"name", {{"givenName", "Ann"}, {"familyName", "Example"}}},
+          {"displayName", "Ann Example"},
+          {"active", true},
+          {"emails", json::array{json::object{{"value", email}, {"primary", true}}}},
+          {"meta", {{"resourceType", "User"}, {"lastModified", "2026-01-15T23:40:11Z"}}}};
+}
+
+class ServeE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    json::object xero{{"tenant_id", kXeroTenant},
+                      {"access_token", kXeroToken},
+                      {"contacts", json::array{Contact("c-ann", "Ann", "ann@one.example"),
+                                               Contact("c-bob", "Bob", "bob@two.example"),
+                                               Contact("c-cat", "Cat", "cat@three.example")}}};
+    json::object scim{{"token", kScimToken},
+                      {"users", json::array{User("u-ann", "ANN@one.example"),
+                                            User("u-dan", "dan@portal.example")}}};
+    test_support::WriteFile(tmp_.File("data.json"),
+                            json::serialize(json::object{{"xero", xero}, {"scim", scim}}));
+    fake_.emplace(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", tmp_.File("data.json")}});
+    auto ready = json::parse(fake_->ReadLine(10s)).as_object();
+    const auto xero_port = ready.at("xero_port").as_int64();
+    const auto scim_port = ready.at("scim_port").as_int64();
+    std::string toml = "[database]\nurl = \"" + db_.url() +
+                       "\"\n"
+                       "[http]\nlisten = \"127.0.0.1:0\"\n"
+                       "admin_tokens = [\"env:E2E_ADMIN_TOKEN\"]\n"
+                       "read_tokens = [\"env:E2E_READ_TOKEN\"]\n"
+                       "[[tenant]]\nid = \"acme\"\ninterval = \"1h\"\n"
+                       "[tenant.finance]\nkind = \"xero\"\n"
+                       "base_url = \"http://127.0.0.1:" +
+                       std::to_string(xero_port) +
+                       "/api.xro/2.0\"\n"
+                       "access_token = \"env:E2E_XERO_TOKEN\"\n"
+                       "xero_tenant_id = \"" +
+                       std::string(kXeroTenant) +
+                       "\"\n"
+                       "[tenant.portal]\nkind = \"scim\"\n"
+                       "base_url = \"http://127.0.0.1:" +
+                       std::to_string(scim_port) +
+                       "/scim/v2\"\n"
+                       "token = \"env:E2E_SCIM_TOKEN\"\n";
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
+  ChildOptions ServeOptions(std::vector<std::string> extra = {},
+                            std::map<std::string, std::string> env = {}) {
+    ChildOptions options;
+    options.argv = {CONCORD_BIN, "--config", tmp_.File("concord.toml"), "serve"};
+    options.argv.insert(options.argv.end(), extra.begin(), extra.end());
+    options.env = {{"E2E_XERO_TOKEN", kXeroToken},
+                   {"E2E_SCIM_TOKEN", kScimToken},
+                   {"E2E_ADMIN_TOKEN", "admin-token-e2e"},
+                   {"E2E_READ_TOKEN", "read-token-e2e"}};
+    for (auto& [k, v] : env) options.env[k] = v;
+    options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
+    return options;
+  }
+
+  // Starts `concord serve --migrate` and returns its port.
+  int StartServe(std::map<std::string, std::string> env = {}) {
+    serve_.emplace(ServeOptions({"--migrate"}, std::move(env)));
+    auto ready = json::parse(serve_->ReadLine(30s)).as_object();
+    EXPECT_EQ(ready.at("event"), "listening");
+    return static_cast<int>(ready.at("port").as_int64());
+  }
+
+  // Polls the run until it is no longer running.
+  json::object WaitForRun(int port, std::int64_t id) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      auto reply = Get(port, "/v1/syncs/" + std::to_string(id));
+      EXPECT_EQ(reply.status, 200) << reply.body;
+      auto run = reply.Json().as_object();
+      if (run.at("status") != "running") return run;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "run " << id << " still running";
+        return run;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  test_support::TempDir tmp_;
+  testing::TestDatabase db_;
+  std::optional<ChildProcess> fake_;
+  std::optional<ChildProcess> serve_;
+};
+
+TEST_F(ServeE2eTest, RefusesAnOldSchemaWithoutMigrate) {
+  ChildProcess child(ServeOptions());
+  EXPECT_EQ(child.Wait(), 2);
+  EXPECT_NE(child.Stderr().find("--migrate"), std::string::npos) << child.Stderr();
+}
+
+TEST_F(ServeE2eTest, HealthReadinessAndAuthMatrix) {
+  const int port = StartServe();
+  EXPECT_EQ(Get(port, "/healthz", "").status, 200);
+  auto ready = Get(port, "/readyz", "");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+
+  EXPECT_EQ(Get(port, "/metrics", "").status, 401);
+  EXPECT_EQ(Get(port, "/metrics", "Bearer wrong").status, 401);
+  EXPECT_EQ(Get(port, "/metrics", kRead).status, 200);
+  EXPECT_EQ(Get(port, "/v1/tenants/acme/syncs", "").status, 401);
+  EXPECT_EQ(Get(port, "/v1/tenants/acme/syncs", kRead).status, 200);
+  auto forbidden = Post(port, "/v1/tenants/acme/syncs", "{}", kRead);
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(forbidden.Json().at("error").at("code"), "forbidden");
+  EXPECT_EQ(Post(port, "/v1/review/1", R"({"action":"dismiss"})", kRead).status, 403);
+  EXPECT_EQ(Post(port, "/v1/review/1", R"({"action":"dismiss"})", "").status, 401);
+
+  auto unknown = Get(port, "/v1/tenants/nobody/syncs");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.Json().at("error").at("code"), "unknown_tenant");
+  EXPECT_EQ(Get(port, "/v1/syncs/424242").status, 404);
+  EXPECT_EQ(Post(port, "/v1/review/424242", R"({"action":"dismiss"})").status, 404);
+  auto bad = Post(port, "/v1/tenants/acme/syncs", R"({"mode":"sideways"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json().at("error").at("code"), "invalid_mode");
+}
+
+TEST_F(ServeE2eTest, OversizeBodyIs413) {
+  const int port = StartServe();
+  std::string big(2 * 1024 * 1024, ' ');
+  auto reply = Post(port, "/v1/tenants/acme/syncs", "{}" + big);
+  EXPECT_EQ(reply.status, 413);
+  EXPECT_EQ(reply.Json().at("error").at("code"), "body_too_large");
+  // The server is still there.
+  EXPECT_EQ(Get(port, "/healthz", "").status, 200);
+}
+
+TEST_F(ServeE2eTest, SyncStartedOverHttpIsVisibleWithCountsAndEvents) {
+  const int port = StartServe();
+  auto started = Post(port, "/v1/tenants/acme/syncs", R"({"mode":"full"})");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto id = started.Json().at("id").as_int64();
+  EXPECT_EQ(started.Json().at("trigger"), "manual");
+  EXPECT_EQ(started.Json().at("mode"), "full");
+
+  auto run = WaitForRun(port, id);
+  EXPECT_EQ(run.at("status"), "succeeded") << json::serialize(run);
+  EXPECT_EQ(run.at("counts").at("fetched_finance"), 3);
+  EXPECT_EQ(run.at("counts").at("fetched_portal"), 2);
+  EXPECT_FALSE(run.at("finished_at").is_null());
+
+  auto runs = Get(port, "/v1/tenants/acme/syncs");
+  ASSERT_EQ(runs.status, 200);
+  EXPECT_EQ(runs.Json().at("runs").as_array().at(0).at("id"), id);
+
+  auto events = Get(port, "/v1/syncs/" + std::to_string(id) + "/events");
+  ASSERT_EQ(events.status, 200) << events.body;
+  EXPECT_GE(events.Json().at("events").as_array().size(), 4u);
+  auto linked = Get(port, "/v1/syncs/" + std::to_string(id) + "/events?kind=linked");
+  ASSERT_EQ(linked.status, 200);
+  const auto linked_events = linked.Json().at("events").as_array();
+  for (const auto& e : linked_events) EXPECT_EQ(e.at("kind"), "linked");
+  EXPECT_FALSE(linked_events.empty());
+  auto page = Get(port, "/v1/syncs/" + std::to_string(id) + "/events?limit=1");
+  EXPECT_EQ(page.Json().at("events").as_array().size(), 1u);
+  EXPECT_EQ(page.Json().at("next_after"), 1);
+
+  auto persons = Get(port, "/v1/tenants/acme/persons?email=Ann@One.example");
+  ASSERT_EQ(persons.status, 200) << persons.body;
+  EXPECT_EQ(persons.Json().at("persons").as_array().size(), 1u);
+  EXPECT_EQ(Get(port, "/v1/tenants/acme/review").status, 200);
+  EXPECT_EQ(Get(port, "/v1/syncs/" + std::to_string(id) + "/plan").status, 404);
+
+  auto dry = Post(port, "/v1/tenants/acme/syncs", R"({"dry_run":true})");
+  ASSERT_EQ(dry.status, 202) << dry.body;
+  auto dry_id = dry.Json().at("id").as_int64();
+  WaitForRun(port, dry_id);
+  EXPECT_EQ(Get(port, "/v1/syncs/" + std::to_string(dry_id) + "/plan").status, 200);
+
+  // The metrics of a run are counted just after its row is final: poll briefly.
+  const std::string both_runs =
+      "concord_runs_total{tenant=\"acme\",trigger=\"manual\",status=\"succeeded\"} 2";
+  auto metrics = Get(port, "/metrics");
+  for (int i = 0; i < 100 && metrics.body.find(both_runs) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    metrics = Get(port, "/metrics");
+  }
+  EXPECT_NE(metrics.body.find(both_runs), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("concord_http_requests_total{route=\"GET /v1/syncs/{id}\""),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("concord_last_success_timestamp_seconds{tenant=\"acme\"}"),
+            std::string::npos);
+}
+
+// A run that hangs inside its apply transaction (failpoint): a second start is refused with
+// the running run, and SIGTERM still exits 0 within 10 s with nothing half applied.
+TEST_F(ServeE2eTest, ConcurrentStartIs409AndSigtermExitsCleanly) {
+  const int port = StartServe({{"CONCORD_FAILPOINT", "before_commit"}});
+  auto first = Post(port, "/v1/tenants/acme/syncs", "{}");
+  ASSERT_EQ(first.status, 202) << first.body;
+  const auto id = first.Json().at("id").as_int64();
+  auto second = Post(port, "/v1/tenants/acme/syncs", "{}");
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(second.Json().at("error").at("code"), "run_in_progress");
+  EXPECT_EQ(second.Json().at("run").at("id"), id);
+
+  // Wait until the run sits in its transaction, then stop the daemon.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (serve_->Stderr().find("\"failpoint\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto stop_started = std::chrono::steady_clock::now();
+  serve_->Terminate();
+  auto code = serve_->WaitFor(15s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << serve_->Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, 10s);
+
+  store::Connection conn({.url = db_.url()});
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM persons").Int(0, 0), 0);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM events").Int(0, 0), 0);
+}
+
+TEST_F(ServeE2eTest, SigtermWhenIdleExitsZero) {
+  const int port = StartServe();
+  EXPECT_EQ(Get(port, "/healthz", "").status, 200);
+  serve_->Terminate();
+  auto code = serve_->WaitFor(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << serve_->Stderr();
+  EXPECT_NE(serve_->Stderr().find("\"shutdown_started\""), std::string::npos);
+}
+
+// A client that sends half a request and then nothing is cut off by the read deadline.
+TEST_F(ServeE2eTest, SlowClientIsCutOff) {
+  const int port = StartServe();
+  asio::io_context ioc;
+  asio::ip::tcp::socket socket(ioc);
+  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(port)));
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  const auto started = std::chrono::steady_clock::now();
+  char byte;
+  boost::system::error_code ec;
+  asio::read(socket, asio::buffer(&byte, 1), ec);  // blocks until the server closes
+  EXPECT_TRUE(ec);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, 5s);
+  EXPECT_LT(waited, 20s);
+}
+
+}  // namespace
+}  // namespace concord
