@@ -17,6 +17,8 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
 
 http::response<http::string_body> ToBeast(const ApiResponse& api, unsigned version,
                                           bool keep_alive) {
@@ -82,7 +84,19 @@ asio::awaitable<void> Session(beast::tcp_stream stream, asio::thread_pool& worke
       auto res = ToBeast(*refusal, 11, false);
       stream.expires_after(settings.write_timeout);
       co_await http::async_write(stream, res, kAwait);
-      break;
+      // Lingering close: closing with the rest of the body unread would reset the connection
+      // and could destroy the response before the client reads it. Drain for a moment.
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.expires_after(kLingerTime);
+      std::size_t drained = 0;
+      char sink[16 * 1024];
+      while (drained < kLingerBytes) {
+        auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kAwait);
+        if (read_ec) break;
+        drained += n;
+      }
+      co_return;
     }
     auto req = parser.release();
     ApiRequest api{std::string(req.method_string()), std::string(req.target()),

@@ -337,9 +337,45 @@ class ServeBackend final : public ApiBackend {
   }
 
   json::object UndoMerge(std::int64_t merge_id) override {
-    throw ApiError(501, "not_implemented",
-                   "undoing merge " + std::to_string(merge_id) +
-                       " over HTTP is not available yet; use `concord merge undo`");
+    std::optional<store::StoredMerge> merge;
+    {
+      auto conn = pool_.Borrow();
+      merge = store::CanonicalStore(*conn).LoadMerge(merge_id);
+    }
+    if (!merge) {
+      throw ApiError(404, "unknown_merge", "there is no merge " + std::to_string(merge_id));
+    }
+    if (merge->undone) {
+      throw ApiError(409, "merge_already_undone",
+                     "merge " + std::to_string(merge_id) + " is already undone");
+    }
+    if (!HasTenant(merge->tenant_id)) {
+      throw ApiError(409, "unknown_tenant",
+                     "the merge's tenant '" + merge->tenant_id + "' is not configured");
+    }
+    RunOutcome outcome;
+    std::optional<std::string> refused;
+    bool ran = runner_.Exclusive(merge->tenant_id, [&] {
+      store::Connection conn(pool_.settings());
+      try {
+        outcome = daemon::UndoMerge(conn, config_, merge_id, runner_.NextOwner());
+      } catch (const AdminError& e) {
+        refused = e.what();
+      }
+    });
+    if (!ran || outcome.status == "busy") {
+      throw ApiError(409, "run_in_progress",
+                     "a run of tenant '" + merge->tenant_id + "' is in progress; try again");
+    }
+    if (refused) throw ApiError(409, "merge_already_undone", *refused);
+    if (outcome.status == "failed") {
+      throw std::runtime_error("undoing merge " + std::to_string(merge_id) +
+                               " failed: " + outcome.error);
+    }
+    json::object out{{"merge_id", merge_id}, {"status", "undone"}};
+    auto conn = pool_.Borrow();
+    if (auto run = store::RunsStore(*conn).Run(outcome.run_id)) out["run"] = RunJson(*run);
+    return out;
   }
 
  private:

@@ -177,6 +177,20 @@ class ServeE2eTest : public ::testing::Test {
     }
   }
 
+  void SetInterval(const std::string& interval) {
+    auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+    auto at = toml.find("interval = \"1h\"");
+    ASSERT_NE(at, std::string::npos);
+    toml.replace(at, std::string("interval = \"1h\"").size(), "interval = \"" + interval + "\"");
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
+  std::int64_t QueryInt(const std::string& sql) {
+    store::Connection conn({.url = db_.url()});
+    auto result = conn.Exec(sql);
+    return result.Rows() == 0 || result.IsNull(0, 0) ? -1 : result.Int(0, 0);
+  }
+
   test_support::TempDir tmp_;
   testing::TestDatabase db_;
   std::optional<ChildProcess> fake_;
@@ -218,10 +232,25 @@ TEST_F(ServeE2eTest, HealthReadinessAndAuthMatrix) {
 
 TEST_F(ServeE2eTest, OversizeBodyIs413) {
   const int port = StartServe();
-  std::string big(2 * 1024 * 1024, ' ');
-  auto reply = Post(port, "/v1/tenants/acme/syncs", "{}" + big);
-  EXPECT_EQ(reply.status, 413);
-  EXPECT_EQ(reply.Json().at("error").at("code"), "body_too_large");
+  // The header announces 2 MiB; the server answers before the body is sent.
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                         static_cast<unsigned short>(port)));
+  const std::string head =
+      "POST /v1/tenants/acme/syncs HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: " +
+      std::string(kAdmin) +
+      "\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2097152\r\n\r\n{\"mode\":";
+  asio::write(stream, asio::buffer(head));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 413u);
+  EXPECT_EQ(json::parse(res.body()).at("error").at("code"), "body_too_large");
+  EXPECT_FALSE(res.keep_alive());
   // The server is still there.
   EXPECT_EQ(Get(port, "/healthz", "").status, 200);
 }
@@ -321,6 +350,75 @@ TEST_F(ServeE2eTest, SigtermWhenIdleExitsZero) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << serve_->Stderr();
   EXPECT_NE(serve_->Stderr().find("\"shutdown_started\""), std::string::npos);
+}
+
+// The scheduler starts runs on its own (trigger "schedule") and keeps its state in the
+// shared table.
+TEST_F(ServeE2eTest, SchedulerRunsTheTenant) {
+  SetInterval("2s");
+  const int port = StartServe();
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  json::array runs;
+  for (;;) {
+    runs = Get(port, "/v1/tenants/acme/syncs").Json().at("runs").as_array();
+    bool scheduled_done = false;
+    for (const auto& r : runs) {
+      scheduled_done |= r.at("trigger") == "schedule" && r.at("status") == "succeeded";
+    }
+    if (scheduled_done || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_FALSE(runs.empty());
+  bool found = false;
+  for (const auto& r : runs) found |= r.at("trigger") == "schedule";
+  EXPECT_TRUE(found) << json::serialize(runs);
+  // Wait for the schedule row to record it.
+  for (int i = 0; i < 100 && QueryInt("SELECT count(*) FROM tenant_schedule WHERE "
+                                      "last_status = 'succeeded'") != 1;
+       ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM tenant_schedule WHERE tenant_id = 'acme' AND "
+                     "last_status = 'succeeded' AND failures = 0"),
+            1);
+  serve_->Terminate();
+  EXPECT_EQ(serve_->WaitFor(15s), 0);
+}
+
+// A portal-only person merged into a finance contact that appeared later (rule 5), undone
+// over HTTP.
+TEST_F(ServeE2eTest, MergeUndoneOverHttp) {
+  const int port = StartServe();
+  auto first = Post(port, "/v1/tenants/acme/syncs", R"({"mode":"full"})");
+  ASSERT_EQ(first.status, 202) << first.body;
+  WaitForRun(port, first.Json().at("id").as_int64());
+
+  auto data = json::parse(test_support::ReadFile(tmp_.File("data.json"))).as_object();
+  data["xero"].as_object()["contacts"].as_array().push_back(
+      Contact("c-dan", "Dan", "dan@portal.example"));
+  test_support::WriteFile(tmp_.File("data.json"), json::serialize(data));
+  json::object second;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto reply = Post(port, "/v1/tenants/acme/syncs", R"({"mode":"full"})");
+    if (reply.status == 202) {
+      second = WaitForRun(port, reply.Json().at("id").as_int64());
+      break;
+    }
+    std::this_thread::sleep_for(50ms);  // the first run is still letting go of its lease
+  }
+  ASSERT_EQ(second.at("status"), "succeeded") << json::serialize(second);
+  const auto merge_id = QueryInt("SELECT max(id) FROM merges");
+  ASSERT_GT(merge_id, 0);
+
+  const auto target = "/v1/merges/" + std::to_string(merge_id) + "/undo";
+  EXPECT_EQ(Post(port, target, "", kRead).status, 403);
+  auto undone = Post(port, target, "");
+  ASSERT_EQ(undone.status, 200) << undone.body;
+  EXPECT_EQ(undone.Json().at("status"), "undone");
+  EXPECT_EQ(undone.Json().at("run").at("mode"), "admin");
+  auto again = Post(port, target, "");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(Post(port, "/v1/merges/999999/undo", "").status, 404);
 }
 
 // A client that sends half a request and then nothing is cut off by the read deadline.
