@@ -21,8 +21,8 @@ constexpr Names<LinkRule, 4> kLinkRuleNames{{{LinkRule::kEmailExact, "email_exac
 constexpr Names<PersonStatus, 3> kPersonStatusNames{{{PersonStatus::kActive, "active"},
                                                      {PersonStatus::kInactive, "inactive"},
                                                      {PersonStatus::kErased, "erased"}}};
-constexpr Names<Origin, 2> kOriginNames{{{Origin::kFinance, "finance"},
-                                         {Origin::kPortal, "portal"}}};
+constexpr Names<Origin, 2> kOriginNames{
+    {{Origin::kFinance, "finance"}, {Origin::kPortal, "portal"}}};
 constexpr Names<ReviewKind, 7> kReviewKindNames{
     {{ReviewKind::kInvalidEmail, "invalid_email"},
      {ReviewKind::kDuplicatePortalUsers, "duplicate_portal_users"},

@@ -52,7 +52,7 @@ struct PortalUser {
   bool active = true;
   bool deleted = false;  // gone from the source: a full sync no longer saw it (rule 8)
   Millis updated_at = 0;
-  std::vector<std::string> groups;        // SCIM groups[] (value, else display): accounts it reaches
+  std::vector<std::string> groups;  // SCIM groups[] (value, else display): accounts it reaches
   std::vector<std::string> entitlements;  // SCIM entitlements[] and roles[] values: permissions
   std::string raw_json;
 };
@@ -89,10 +89,10 @@ struct Person {
   std::string given_name;
   std::string family_name;
   std::string display_name;
-  std::int64_t created_run = 0;             // run that created it; older persons win merges
-  std::optional<std::string> merged_into;   // set when merged away
-  std::vector<std::string> merged_from;     // every person merged into this one
-  std::vector<Membership> memberships;      // sorted, unique
+  std::int64_t created_run = 0;            // run that created it; older persons win merges
+  std::optional<std::string> merged_into;  // set when merged away
+  std::vector<std::string> merged_from;    // every person merged into this one
+  std::vector<Membership> memberships;     // sorted, unique
 
   bool operator==(const Person&) const = default;
 };
