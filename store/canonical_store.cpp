@@ -18,50 +18,6 @@ namespace {
 std::string Str(std::string_view v) { return std::string(v); }
 std::string Num(std::int64_t v) { return std::to_string(v); }
 
-// PostgreSQL array literal for text[]: every element quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-// Parses a text[] value as PostgreSQL prints it.
-std::vector<std::string> ParseTextArray(std::string_view text) {
-  std::vector<std::string> items;
-  if (text.size() < 2) return items;
-  text = text.substr(1, text.size() - 2);
-  std::string current;
-  bool quoted = false, escaped = false, any = false;
-  for (char c : text) {
-    if (escaped) {
-      current += c;
-      escaped = false;
-    } else if (c == '\\') {
-      escaped = true;
-    } else if (c == '"') {
-      quoted = !quoted;
-      any = true;
-    } else if (c == ',' && !quoted) {
-      items.push_back(std::move(current));
-      current.clear();
-      any = false;
-    } else {
-      current += c;
-      any = true;
-    }
-  }
-  if (any || !current.empty()) items.push_back(std::move(current));
-  return items;
-}
-
 // One row of kLoadPersons / kExportPersons.
 reconcile::Person ReadPerson(const Result& rows, int i) {
   reconcile::Person p;
@@ -113,7 +69,7 @@ void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& user
   for (const auto& u : users) {
     conn.CopyRow({u.source, u.remote_id, u.user_name, u.email, u.given_name, u.family_name,
                   u.display_name, u.active ? "t" : "f", u.deleted ? "t" : "f", Num(u.updated_at),
-                  TextArray(u.groups), TextArray(u.entitlements), u.raw_json});
+                  TextArrayLiteral(u.groups), TextArrayLiteral(u.entitlements), u.raw_json});
   }
   conn.CopyEnd();
 }
@@ -124,7 +80,7 @@ void CopyPersons(Connection& conn, const std::vector<reconcile::Person>& persons
   for (const auto& p : persons) {
     conn.CopyRow({p.id, Str(ToString(p.status)), Str(ToString(p.origin)), OptionalParam(p.email),
                   p.given_name, p.family_name, p.display_name, Num(p.created_run),
-                  OptionalParam(p.merged_into), TextArray(p.merged_from),
+                  OptionalParam(p.merged_into), TextArrayLiteral(p.merged_from),
                   json::serialize(ToJson(p.memberships))});
   }
   conn.CopyEnd();
@@ -135,7 +91,7 @@ void CopyLinks(Connection& conn, const std::vector<reconcile::Link>& links) {
   conn.CopyBegin(sql::kCopyLinks);
   for (const auto& l : links) {
     conn.CopyRow({Str(ToString(l.side)), l.source, l.remote_id, l.person_id, Str(ToString(l.rule)),
-                  Str(ToString(l.status)), l.evidence, TextArray(l.permissions)});
+                  Str(ToString(l.status)), l.evidence, TextArrayLiteral(l.permissions)});
   }
   conn.CopyEnd();
 }

@@ -46,6 +46,48 @@ constexpr std::size_t kCopyFlushBytes = 1 << 20;
 
 }  // namespace
 
+std::string TextArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::vector<std::string> ParseTextArray(std::string_view text) {
+  std::vector<std::string> items;
+  if (text.size() < 2) return items;
+  text = text.substr(1, text.size() - 2);
+  std::string current;
+  bool quoted = false, escaped = false, any = false;
+  for (char c : text) {
+    if (escaped) {
+      current += c;
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      quoted = !quoted;
+      any = true;
+    } else if (c == ',' && !quoted) {
+      items.push_back(std::move(current));
+      current.clear();
+      any = false;
+    } else {
+      current += c;
+      any = true;
+    }
+  }
+  if (any || !current.empty()) items.push_back(std::move(current));
+  return items;
+}
+
 bool DbError::Retryable() const {
   return sqlstate_.empty() || sqlstate_.starts_with("08") || sqlstate_ == "40001" ||
          sqlstate_ == "40P01" || sqlstate_ == "57P01";

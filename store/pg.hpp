@@ -54,6 +54,12 @@ struct ConnectionSettings {
   std::string application_name = "concord";
 };
 
+// A PostgreSQL text[] literal of `items`, every element quoted, so any text travels safely
+// as a $n parameter or a COPY field.
+std::string TextArrayLiteral(const std::vector<std::string>& items);
+// Parses a text[] value as PostgreSQL prints it.
+std::vector<std::string> ParseTextArray(std::string_view text);
+
 // One libpq connection. Not thread-safe: one owner at a time.
 class Connection {
  public:

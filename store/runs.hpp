@@ -105,7 +105,4 @@ class ScheduleTable {
   Connection& conn_;
 };
 
-// A PostgreSQL text[] literal of `items` (quoted, so any text is safe as a $n parameter).
-std::string TextArrayLiteral(const std::vector<std::string>& items);
-
 }  // namespace concord::store
