@@ -13,6 +13,7 @@
 #include "daemon/log.hpp"
 #include "daemon/render.hpp"
 #include "daemon/serve.hpp"
+#include "daemon/sources.hpp"
 #include "daemon/sync_job.hpp"
 #include "reconcile/email_key.hpp"
 #include "store/canonical_store.hpp"
@@ -32,15 +33,6 @@ constexpr int kExitOk = 0;
 constexpr int kExitRunFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitHeld = 3;
-
-std::unique_ptr<connectors::FinanceSource> MakeFinance(const FinanceConfig& f) {
-  return connectors::MakeXeroSource(
-      {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
-}
-
-std::unique_ptr<connectors::PortalSource> MakePortal(const PortalConfig& p) {
-  return connectors::MakeScimSource({p.base_url, p.token.Resolve(), p.page_size, p.http});
-}
 
 // Connects and refuses to work on a schema older or newer than this binary's.
 store::Connection ConnectCurrent(const Config& config) {
@@ -87,8 +79,8 @@ struct SyncFlags {
 
 int Sync(const Config& config, const SyncFlags& flags) {
   const auto& tenant = config.Tenant(flags.tenant);
-  auto finance = MakeFinance(tenant.finance);
-  auto portal = MakePortal(tenant.portal);
+  auto finance = MakeFinanceSource(tenant.finance);
+  auto portal = MakePortalSource(tenant.portal);
   auto conn = ConnectCurrent(config);
   SyncJob job(conn, tenant, *finance, *portal, Owner());
   auto outcome = job.Run({.trigger = "manual",

@@ -4,6 +4,7 @@
 
 #include "connectors/source.hpp"
 #include "daemon/log.hpp"
+#include "daemon/sources.hpp"
 #include "reconcile/model.hpp"
 #include "store/runs.hpp"
 
@@ -130,11 +131,8 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   RunOutcome outcome;
   try {
     const auto& config = config_.Tenant(tenant);
-    const auto& f = config.finance;
-    const auto& p = config.portal;
-    auto finance = connectors::MakeXeroSource(
-        {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
-    auto portal = connectors::MakeScimSource({p.base_url, p.token.Resolve(), p.page_size, p.http});
+    auto finance = MakeFinanceSource(config.finance);
+    auto portal = MakePortalSource(config.portal);
     store::Connection conn(pool_.settings());
     SyncJob job(conn, config, *finance, *portal, NextOwner());
     outcome = job.Run(request);

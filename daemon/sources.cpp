@@ -1,0 +1,15 @@
+#include "daemon/sources.hpp"
+
+namespace concord::daemon {
+
+std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& f) {
+  // config.cpp accepts only the kinds handled here.
+  return connectors::MakeXeroSource(
+      {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
+}
+
+std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& p) {
+  return connectors::MakeScimSource({p.base_url, p.token.Resolve(), p.page_size, p.http});
+}
+
+}  // namespace concord::daemon
