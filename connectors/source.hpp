@@ -99,6 +99,15 @@ struct XeroSettings {
   HttpSettings http;
 };
 
+struct QboSettings {
+  std::string base_url;      // e.g. https://quickbooks.api.intuit.com
+  std::string access_token;  // resolved secret (OAuth2 bearer token)
+  std::string realm_id;      // the company id
+  int page_size = 1000;      // MAXRESULTS; QBO caps at 1000
+  int minorversion = 75;     // sent on every request; 75 is QBO's minimum since August 2025
+  HttpSettings http;
+};
+
 struct ScimSettings {
   std::string base_url;  // e.g. https://portal.example/scim/v2
   std::string token;     // resolved secret
@@ -106,10 +115,11 @@ struct ScimSettings {
   HttpSettings http;
 };
 
-// The production sources, over connectors::HttpClient (connectors/xero.hpp and scim.hpp have
-// the details and test seams). Throw std::invalid_argument naming the setting when settings
+// The production sources, over connectors::HttpClient (connectors/xero.hpp, qbo.hpp and scim.hpp
+// have the details and test seams). Throw std::invalid_argument naming the setting when settings
 // are unusable (base_url not an absolute http(s) URL, page_size out of range, empty secret).
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings);
+std::unique_ptr<FinanceSource> MakeQboSource(QboSettings settings);
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings);
 
 }  // namespace concord::connectors

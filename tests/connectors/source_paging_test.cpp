@@ -1,4 +1,4 @@
-// The paging loops of the Xero and SCIM sources over a scripted transport: which requests
+// The paging loops of the Xero, QBO and SCIM sources over a scripted transport: which requests
 // they send, when they stop, what they report, and how they fail. No network.
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "connectors/qbo.hpp"
 #include "connectors/scim.hpp"
 #include "connectors/xero.hpp"
 
@@ -488,6 +489,278 @@ TEST(ScimSource, RejectsUnusableSettings) {
   settings.token.clear();
   EXPECT_THROW(MakeScimSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep()),
                std::invalid_argument);
+}
+
+// ---- QuickBooks Online --------------------------------------------------------------------
+
+QboSettings Qbo(int page_size) {
+  QboSettings settings;
+  settings.base_url = "https://qbo.test";
+  settings.access_token = "qbo-token";
+  settings.realm_id = "9130350000000001";
+  settings.page_size = page_size;
+  settings.http.timeout_seconds = 9;
+  return settings;
+}
+
+// A query response holding customers first..last (Ids "<n>"); `extra` is appended raw.
+HttpResponse QboPageOf(int first, int last, const std::string& extra = "",
+                       HttpHeaders headers = {}) {
+  std::string customers;
+  for (int n = first; n <= last; ++n) {
+    if (!customers.empty()) customers += ",";
+    customers += R"({"Id":")" + std::to_string(n) + R"(","DisplayName":"Account )" +
+                 std::to_string(n) + R"(","Active":true})";
+  }
+  if (!extra.empty()) customers += (customers.empty() ? "" : ",") + extra;
+  std::string body = customers.empty() ? std::string(R"({"QueryResponse":{})")
+                                       : R"({"QueryResponse":{"Customer":[)" + customers + "]}";
+  body += R"(,"time":"2024-06-10T09:15:02.118-07:00"})";
+  headers.emplace_back("intuit_tid", "1-abc");
+  return Json(std::move(body), std::move(headers));
+}
+
+// The decoded value of the query parameter `name` in `url`.
+std::string QueryParam(const std::string& url, const std::string& name) {
+  const std::size_t at = url.find(name + "=");
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + name.size() + 1;
+  const std::string encoded = url.substr(start, url.find('&', start) - start);
+  std::string decoded;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] == '%' && i + 2 < encoded.size()) {
+      decoded.push_back(static_cast<char>(std::stoi(encoded.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      decoded.push_back(encoded[i]);
+    }
+  }
+  return decoded;
+}
+
+TEST(QboSource, PagesByStartPositionUntilAShortPage) {
+  ScriptedTransport::Log log;
+  log.responses = {QboPageOf(1, 2), QboPageOf(3, 4), QboPageOf(5, 5)};
+  auto source = MakeQboSource(Qbo(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  const FetchSummary summary = FetchXero(*source, {}, got);
+  EXPECT_EQ(got.remote_ids, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(summary.pages, 3);
+  EXPECT_EQ(summary.records, 5);
+  EXPECT_EQ(summary.source_clock, 1718036102118) << "the envelope's time";
+  ASSERT_EQ(log.requests.size(), 3u);
+  for (std::size_t i = 0; i < log.requests.size(); ++i) {
+    const HttpRequest& request = log.requests[i];
+    EXPECT_TRUE(request.url.starts_with("https://qbo.test/v3/company/9130350000000001/query?"))
+        << request.url;
+    EXPECT_EQ(QueryParam(request.url, "query"),
+              "select * from Customer where Active IN (true,false) orderby Id startposition " +
+                  std::to_string(2 * i + 1) + " maxresults 2");
+    EXPECT_EQ(QueryParam(request.url, "minorversion"), "75");
+    EXPECT_EQ(HeaderOf(request, "Authorization"), "Bearer qbo-token");
+    EXPECT_EQ(HeaderOf(request, "Accept"), "application/json");
+    EXPECT_EQ(request.timeout, std::chrono::seconds(9));
+  }
+}
+
+TEST(QboSource, AFullLastPageIsFollowedByAnEmptyOne) {
+  ScriptedTransport::Log log;
+  log.responses = {QboPageOf(1, 2), QboPageOf(1, 0)};
+  auto source = MakeQboSource(Qbo(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).pages, 2);
+  EXPECT_EQ(got.remote_ids.size(), 2u);
+}
+
+TEST(QboSource, IncrementalFiltersOnLastUpdatedTimeAndSendsTheConfiguredMinorversion) {
+  ScriptedTransport::Log log;
+  log.responses = {QboPageOf(1, 1)};
+  QboSettings settings = Qbo(100);
+  settings.minorversion = 76;
+  auto source = MakeQboSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  (void)FetchXero(*source, FetchRequest{1717976411999}, got);
+  ASSERT_EQ(log.requests.size(), 1u);
+  EXPECT_EQ(QueryParam(log.requests[0].url, "query"),
+            "select * from Customer where Active IN (true,false) and Metadata.LastUpdatedTime >= "
+            "'2024-06-09T23:40:11+00:00' orderby Id startposition 1 maxresults 100");
+  EXPECT_NE(log.requests[0].url.find("%2B00:00"), std::string::npos) << "'+' is encoded";
+  EXPECT_EQ(QueryParam(log.requests[0].url, "minorversion"), "76");
+}
+
+TEST(QboSource, ClockFallsBackToTheDateHeader) {
+  ScriptedTransport::Log log;
+  log.responses = {Json(R"({"QueryResponse":{}})", {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}})};
+  auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).source_clock, 1717976411000);
+}
+
+TEST(QboSource, SubCustomersJoinTheirTopLevelAccountLookingUpUnknownAncestors) {
+  // An incremental page holding only a level-2 job: its parent (a level-1 sub-customer) and
+  // the top-level customer are read by Id, then the job lands on the top-level account.
+  ScriptedTransport::Log log;
+  log.responses = {
+      QboPageOf(1, 0,
+                R"({"Id":"30","Job":true,"Level":2,"ParentRef":{"value":"20"},)"
+                R"("FullyQualifiedName":"Top Co:Site:Kitchen","GivenName":"Kit"})"),
+      QboPageOf(1, 0, R"({"Id":"20","Job":true,"Level":1,"ParentRef":{"value":"10"}})")};
+  auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  std::vector<reconcile::FinancePerson> persons;
+  (void)source->Fetch(FetchRequest{1}, [&](FinancePage&& page) {
+    for (auto& p : page.persons) persons.push_back(std::move(p));
+  });
+  ASSERT_EQ(persons.size(), 1u) << "looked-up ancestors are not delivered";
+  EXPECT_EQ(persons[0].remote_id, "30");
+  EXPECT_EQ(persons[0].account_id, "10");
+  EXPECT_EQ(persons[0].account_name, "Top Co");
+  ASSERT_EQ(log.requests.size(), 2u);
+  EXPECT_EQ(QueryParam(log.requests[1].url, "query"),
+            "select * from Customer where Active IN (true,false) and Id IN ('20') maxresults 1");
+}
+
+TEST(QboSource, FaultsNameConnectorUrlStatusCodeDetailAndIntuitTid) {
+  struct Case {
+    HttpResponse response;
+    int status;
+    std::vector<std::string> expected;
+  };
+  const Case cases[] = {
+      {HttpResponse{
+           401,
+           "Unauthorized",
+           {{"Content-Type", "application/json"}, {"intuit_tid", "1-tid-401"}},
+           R"({"warnings":null,"fault":{"error":[{"message":"message=AuthenticationFailed;)"
+           R"( errorCode=003200; statusCode=401","detail":"Token expired: x","code":"3200",)"
+           R"("element":null}],"type":"AUTHENTICATION"},"time":1633520295688})"},
+       401,
+       {"qbo: GET https://qbo.test/v3/company/9130350000000001/query?",
+        " returned 401 Unauthorized", "AuthenticationFailed", "(code 3200): Token expired: x",
+        "(intuit_tid: 1-tid-401)"}},
+      {HttpResponse{400,
+                    "Bad Request",
+                    {{"Content-Type", "application/json"}, {"intuit_tid", "1-tid-400"}},
+                    R"({"Fault":{"Error":[{"Message":"Error parsing query","Detail":)"
+                    R"("QueryParserError: Encountered \"x\"","code":"4000"}],)"
+                    R"("type":"ValidationFault"},"time":"2024-06-10T09:15:02-07:00"})"},
+       400,
+       {"returned 400 Bad Request: Error parsing query (code 4000): QueryParserError",
+        "(intuit_tid: 1-tid-400)"}},
+      {HttpResponse{403,
+                    "Forbidden",
+                    {{"Content-Type", "application/xml"}},
+                    R"(<Fault type="AuthenticationFault"><Error code="100"><Message>General )"
+                    R"(Authentication Error</Message></Error></Fault>)"},
+       403,
+       {"returned 403 Forbidden: General Authentication Error (code 100)"}},
+  };
+  for (const Case& c : cases) {
+    ScriptedTransport::Log log;
+    log.responses = {c.response};
+    auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      ADD_FAILURE() << "expected HttpStatusError for " << c.status;
+    } catch (const HttpStatusError& error) {
+      EXPECT_EQ(error.status(), c.status);
+      for (const std::string& part : c.expected) {
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
+            << error.what() << "\nshould contain: " << part;
+      }
+    }
+  }
+}
+
+TEST(QboSource, ThrottleIsRetriedThenReportedWithTheXmlFault) {
+  const HttpResponse throttled{
+      429,
+      "Too Many Requests",
+      {{"Content-Type", "application/xml"}},
+      R"(<Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; )"
+      R"(errorCode=003001; statusCode=429</Message><Detail>The request limit was reached.)"
+      R"(</Detail></Error></Fault>)"};
+  {
+    ScriptedTransport::Log log;
+    log.responses = {throttled, QboPageOf(1, 1)};
+    auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    EXPECT_EQ(FetchXero(*source, {}, got).records, 1);
+    EXPECT_EQ(log.sleeps.size(), 1u);
+  }
+  {
+    ScriptedTransport::Log log;
+    log.responses = {throttled, throttled, throttled, throttled};
+    auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      FAIL() << "expected HttpStatusError";
+    } catch (const HttpStatusError& error) {
+      EXPECT_EQ(error.status(), 429);
+      EXPECT_NE(std::string(error.what()).find("ThrottleExceeded"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+TEST(QboSource, XmlJsonFaultsAndMalformedBodiesAreFetchErrors) {
+  const std::pair<HttpResponse, std::string> cases[] = {
+      {HttpResponse{200,
+                    "OK",
+                    {{"Content-Type", "application/xml"}},
+                    "<IntuitResponse><QueryResponse/></IntuitResponse>"},
+       "returned Content-Type 'application/xml', expected JSON"},
+      {Json(R"({"Fault":{"Error":[{"Message":"Boom","code":"10000"}],"type":"SystemFault"}})"),
+       "returned 200 with a fault: Boom (code 10000)"},
+      {Json(R"({"QueryResponse":{"Customer":{}}})"), "unreadable query response"},
+      {Json("{truncated"), "unreadable query response"},
+  };
+  for (const auto& [response, expected] : cases) {
+    ScriptedTransport::Log log;
+    log.responses = {response};
+    auto source = MakeQboSource(Qbo(100), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      ADD_FAILURE() << "expected a FetchError: " << expected;
+    } catch (const HttpStatusError& error) {
+      ADD_FAILURE() << "not a status error: " << error.what();
+    } catch (const FetchError& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("qbo: GET https://qbo.test/"), std::string::npos);
+    }
+    EXPECT_EQ(got.pages, 0);
+  }
+}
+
+TEST(QboSource, RejectsUnusableSettings) {
+  const auto error_of = [](QboSettings settings) -> std::string {
+    ScriptedTransport::Log log;
+    try {
+      (void)MakeQboSource(std::move(settings), std::make_unique<ScriptedTransport>(log), {});
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  QboSettings bad = Qbo(100);
+  bad.base_url = "qbo.test";
+  EXPECT_NE(error_of(bad).find("base_url"), std::string::npos);
+  bad = Qbo(1001);
+  EXPECT_NE(error_of(bad).find("page_size"), std::string::npos);
+  bad = Qbo(0);
+  EXPECT_NE(error_of(bad).find("page_size"), std::string::npos);
+  bad = Qbo(100);
+  bad.access_token.clear();
+  EXPECT_NE(error_of(bad).find("access_token"), std::string::npos);
+  bad = Qbo(100);
+  bad.realm_id.clear();
+  EXPECT_NE(error_of(bad).find("realm_id"), std::string::npos);
+  bad = Qbo(100);
+  bad.minorversion = 0;
+  EXPECT_NE(error_of(bad).find("minorversion"), std::string::npos);
+  EXPECT_EQ(error_of(Qbo(1000)), "");
 }
 
 }  // namespace
