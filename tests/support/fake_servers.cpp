@@ -35,7 +35,8 @@ FakeServers::FakeServers(std::vector<std::string> args, std::chrono::millisecond
   const std::string line = process_.ReadLine(start_timeout);
   xero_port_ = IntMember(line, "xero_port");
   scim_port_ = IntMember(line, "scim_port");
-  if (xero_port_ <= 0 || scim_port_ <= 0) {
+  qbo_port_ = IntMember(line, "qbo_port");
+  if (xero_port_ <= 0 || scim_port_ <= 0 || qbo_port_ <= 0) {
     throw ChildProcessError("concord-fake printed an unexpected ready line: " + line +
                             "\nstderr:\n" + process_.Stderr());
   }
@@ -66,6 +67,10 @@ std::string FakeServers::XeroOrigin() const {
 
 std::string FakeServers::ScimOrigin() const {
   return "http://127.0.0.1:" + std::to_string(scim_port_);
+}
+
+std::string FakeServers::QboOrigin() const {
+  return "http://127.0.0.1:" + std::to_string(qbo_port_);
 }
 
 }  // namespace concord::test_support

@@ -6,7 +6,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -148,7 +151,8 @@ TEST(ConcordFakeProcessTest, PrintsOneReadyLineAndExitsZeroOnSigterm) {
   WriteFile(dir.File("data.json"), DataFile(BaseContacts(), BaseUsers()));
   ChildProcess fake(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", dir.File("data.json")}});
   const std::string line = fake.ReadLine(30s);
-  EXPECT_TRUE(std::regex_match(line, std::regex(R"(\{"xero_port":[0-9]+,"scim_port":[0-9]+\})")))
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex(R"(\{"xero_port":[0-9]+,"scim_port":[0-9]+,"qbo_port":[0-9]+\})")))
       << line;
   fake.Terminate();
   EXPECT_EQ(fake.Wait(), 0) << fake.Stderr();
@@ -483,6 +487,100 @@ TEST(ConcordFakeGenerateTest, DumpIsDeterministicAndServesTheSameData) {
   const json::value s1 =
       json::parse(HttpGet(from_file.ScimPort(), "/scim/v2/Users?count=1000", scim_headers).body());
   EXPECT_EQ(s1.at("totalResults"), users);
+}
+
+// QuickBooks Online over real HTTP: the query endpoint with a percent-encoded statement.
+std::string QboDataFile(std::optional<int> fail_status = std::nullopt) {
+  json::array customers;
+  for (int id = 1; id <= 5; ++id) {
+    customers.push_back(json::object{
+        {"Id", std::to_string(id)},
+        {"DisplayName", "Customer " + std::to_string(id)},
+        {"Active", id != 3},
+        {"MetaData",
+         json::object{{"LastUpdatedTime", "2026-01-0" + std::to_string(id) + "T00:00:00-08:00"}}}});
+  }
+  json::object qbo{
+      {"realm_id", "9130"}, {"access_token", "qbo-test-token"}, {"customers", customers}};
+  if (fail_status) qbo["fail_status"] = *fail_status;
+  return json::serialize(json::object{{"qbo", qbo}});
+}
+
+std::string QboTarget(std::string_view statement) {
+  std::string target = "/v3/company/9130/query?minorversion=75&query=";
+  for (const char c : statement) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      target.push_back(c);
+    } else {
+      char buffer[4];
+      std::snprintf(buffer, sizeof buffer, "%%%02X", static_cast<unsigned char>(c));
+      target += buffer;
+    }
+  }
+  return target;
+}
+
+Headers QboHeaders() {
+  return {{"Authorization", "Bearer qbo-test-token"}, {"Accept", "application/json"}};
+}
+
+TEST(ConcordFakeQboTest, ServesTheQueryEndpointOnItsOwnPort) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"), QboDataFile());
+  FakeServers fake(dir.File("data.json"));
+  ASSERT_GT(fake.QboPort(), 0);
+  const HttpResponse page =
+      HttpGet(fake.QboPort(),
+              QboTarget("select * from Customer where Active IN (true,false) and "
+                        "Metadata.LastUpdatedTime >= '2026-01-02T08:00:00+00:00' orderby Id "
+                        "startposition 2 maxresults 2"),
+              QboHeaders());
+  ASSERT_EQ(page.result_int(), 200) << page.body();
+  const json::value body = json::parse(page.body());
+  const json::array& customers = body.at("QueryResponse").at("Customer").as_array();
+  ASSERT_EQ(customers.size(), 2u);
+  EXPECT_EQ(customers[0].at("Id"), "3");
+  EXPECT_EQ(customers[0].at("Active"), false);
+  EXPECT_EQ(customers[1].at("Id"), "4");
+  EXPECT_EQ(body.at("QueryResponse").at("startPosition"), 2);
+  EXPECT_EQ(body.at("QueryResponse").at("maxResults"), 2);
+  EXPECT_TRUE(body.at("time").as_string().ends_with("-07:00"));
+  EXPECT_FALSE(Header(page, "intuit_tid").empty());
+
+  const HttpResponse malformed =
+      HttpGet(fake.QboPort(), QboTarget("select * from Customer where"), QboHeaders());
+  EXPECT_EQ(malformed.result_int(), 400);
+  const HttpResponse unauthorized =
+      HttpGet(fake.QboPort(), QboTarget("select * from Customer"),
+              {{"Authorization", "Bearer nope"}, {"Accept", "application/json"}});
+  EXPECT_EQ(unauthorized.result_int(), 401);
+  EXPECT_EQ(json::parse(unauthorized.body()).at("fault").at("error").at(0).at("code"), "3200");
+}
+
+TEST(ConcordFakeQboTest, FailStatusFromTheDataFileOrTheFlag) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"), QboDataFile(500));
+  FakeServers fake(dir.File("data.json"));
+  EXPECT_EQ(HttpGet(fake.QboPort(), QboTarget("select * from Customer"), QboHeaders()).result_int(),
+            500);
+  WriteFile(dir.File("data.json"), QboDataFile());
+  EXPECT_EQ(HttpGet(fake.QboPort(), QboTarget("select * from Customer"), QboHeaders()).result_int(),
+            200);
+
+  FakeServers flagged(dir.File("data.json"), {"--fail-qbo", "429"});
+  const HttpResponse throttled =
+      HttpGet(flagged.QboPort(), QboTarget("select * from Customer"), QboHeaders());
+  EXPECT_EQ(throttled.result_int(), 429);
+  EXPECT_NE(throttled.body().find("ThrottleExceeded"), std::string::npos);
+}
+
+TEST(ConcordFakeQboTest, RejectsABadCustomerWithExitCode2) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"),
+            R"({"qbo":{"realm_id":"1","access_token":"a","customers":[{"Id":"1"}]}})");
+  ChildProcess fake(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", dir.File("data.json")}});
+  EXPECT_EQ(fake.Wait(), 2);
+  EXPECT_NE(fake.Stderr().find("qbo.customers[0]"), std::string::npos) << fake.Stderr();
 }
 
 }  // namespace

@@ -62,6 +62,54 @@ TEST(DatasetTest, ErrorsNameTheRecordAndField) {
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
 }
 
+TEST(DatasetTest, ReadsQboCustomersOrderedByNumericId) {
+  const Dataset d = ParseDataset(R"({"qbo":{"realm_id":"9130","access_token":"q",
+      "fail_status":429,"customers":[
+        {"Id":"10","Active":false,"Job":true,"DisplayName":"Ten",
+         "MetaData":{"CreateTime":"2024-01-01T00:00:00Z","LastUpdatedTime":"2024-06-09T16:40:11-07:00"}},
+        {"Id":"9","MetaData":{"LastUpdatedTime":"2024-06-01T00:00:00Z"}}]}})");
+  EXPECT_EQ(d.qbo.realm_id, "9130");
+  EXPECT_EQ(d.qbo.fail_status, 429u);
+  ASSERT_EQ(d.qbo.customers.size(), 2u);
+  EXPECT_EQ(d.qbo.customers[0].id, "9");
+  EXPECT_TRUE(d.qbo.customers[0].active) << "Active defaults to true";
+  EXPECT_EQ(d.qbo.customers[1].id, "10");
+  EXPECT_FALSE(d.qbo.customers[1].active);
+  EXPECT_TRUE(d.qbo.customers[1].job);
+  EXPECT_EQ(d.qbo.customers[1].updated_ms, 1717976411000);
+  EXPECT_EQ(d.qbo.customers[1].created_ms, 1704067200000);
+  EXPECT_EQ(d.qbo.customers[1].display_name, "Ten");
+  EXPECT_TRUE(QboIdLess("9", "10"));
+  EXPECT_TRUE(QboIdLess("10", "a"));
+}
+
+TEST(DatasetTest, QboErrorsNameTheRecordAndField) {
+  const auto error_of = [](const std::string& text) -> std::string {
+    try {
+      (void)ParseDataset(text);
+    } catch (const DatasetError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string head = R"({"qbo":{"realm_id":"1","access_token":"a","customers":[)";
+  EXPECT_NE(error_of(head + R"({"Id":"1"}]}})").find("qbo.customers[0]"), std::string::npos);
+  EXPECT_NE(error_of(head + R"({"Id":"1","MetaData":{"LastUpdatedTime":"soon"}}]}})")
+                .find("qbo.customers[0].MetaData.LastUpdatedTime"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"({"Id":"1","Active":"no","MetaData":{"LastUpdatedTime":)"
+                            R"("2024-01-01T00:00:00Z"}}]}})")
+                .find("Active"),
+            std::string::npos);
+  const std::string one = R"({"Id":"1","MetaData":{"LastUpdatedTime":"2024-01-01T00:00:00Z"}})";
+  EXPECT_NE(error_of(head + one + "," + one + "]}}").find("duplicate Id 1"), std::string::npos);
+  EXPECT_NE(error_of(R"({"qbo":{"realm_id":"1","access_token":"a","customers":[],"x":1}})")
+                .find("qbo: unknown key \"x\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"qbo":{"access_token":"a","customers":[]}})").find("realm_id"),
+            std::string::npos);
+}
+
 TEST(DatasetTest, EscapesEverySlash) {
   EXPECT_EQ(EscapeJsonSlashes(R"({"a":"/Date(1)/","b":"http://x/y"})"),
             R"({"a":"\/Date(1)\/","b":"http:\/\/x\/y"})");

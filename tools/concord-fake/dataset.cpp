@@ -93,6 +93,67 @@ void DatasetBuilder::SetScimFailStatus(std::optional<unsigned> status) {
   dataset_.scim.fail_status = status;
 }
 
+void DatasetBuilder::SetQboCredentials(std::string realm_id, std::string access_token) {
+  dataset_.qbo.realm_id = std::move(realm_id);
+  dataset_.qbo.access_token = std::move(access_token);
+}
+
+void DatasetBuilder::SetQboFailStatus(std::optional<unsigned> status) {
+  dataset_.qbo.fail_status = status;
+}
+
+bool QboIdLess(std::string_view a, std::string_view b) {
+  const auto numeric = [](std::string_view id) {
+    return !id.empty() &&
+           std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const bool na = numeric(a);
+  const bool nb = numeric(b);
+  if (na != nb) return na;
+  if (na && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+void DatasetBuilder::AddCustomer(const json::object& customer, std::string_view where) {
+  QboCustomer c;
+  c.id = RequireString(customer, "Id", where);
+  const json::value* meta = customer.if_contains("MetaData");
+  if (meta == nullptr || !meta->is_object()) {
+    throw DatasetError(Str(where) + ": \"MetaData\" must be an object with \"LastUpdatedTime\"");
+  }
+  const auto read_time = [&](std::string_view key, bool required) -> reconcile::Millis {
+    const json::value* v = meta->get_object().if_contains(key);
+    if (v == nullptr && !required) return 0;
+    const std::string text = RequireString(meta->get_object(), key, Str(where) + ".MetaData");
+    const auto ms = connectors::ParseIsoDateTime(text);
+    if (!ms) {
+      throw DatasetError(Str(where) + ".MetaData." + Str(key) + ": \"" + text +
+                         "\" is not an ISO-8601 date-time");
+    }
+    return *ms;
+  };
+  c.updated_ms = read_time("LastUpdatedTime", true);
+  c.created_ms = read_time("CreateTime", false);
+  const auto flag = [&](std::string_view key, bool fallback) {
+    const json::value* v = customer.if_contains(key);
+    if (v == nullptr) return fallback;
+    if (!v->is_bool()) throw DatasetError(Str(where) + ": " + Str(key) + " must be a boolean");
+    return v->get_bool();
+  };
+  c.active = flag("Active", true);
+  c.job = flag("Job", false);
+  const auto text = [&](std::string_view key) {
+    const json::value* v = customer.if_contains(key);
+    return v != nullptr && v->is_string() ? Str(v->get_string()) : std::string();
+  };
+  c.display_name = text("DisplayName");
+  c.given_name = text("GivenName");
+  c.family_name = text("FamilyName");
+  c.company_name = text("CompanyName");
+  c.json = json::serialize(customer);
+  dataset_.qbo.customers.push_back(std::move(c));
+}
+
 void DatasetBuilder::AddContact(const json::object& contact, std::string_view where) {
   XeroContact c;
   c.contact_id = RequireString(contact, "ContactID", where);
@@ -146,6 +207,15 @@ Dataset DatasetBuilder::Finish() && {
     active_before.push_back(active_before.back() + (c.archived ? 0 : 1));
   }
 
+  auto& customers = dataset_.qbo.customers;
+  std::sort(customers.begin(), customers.end(),
+            [](const QboCustomer& a, const QboCustomer& b) { return QboIdLess(a.id, b.id); });
+  for (std::size_t i = 1; i < customers.size(); ++i) {
+    if (customers[i - 1].id == customers[i].id) {
+      throw DatasetError("qbo.customers: duplicate Id " + customers[i].id);
+    }
+  }
+
   auto& users = dataset_.scim.users;
   std::sort(users.begin(), users.end(), [](const ScimUser& a, const ScimUser& b) {
     return std::tie(a.last_modified_ms, a.id) < std::tie(b.last_modified_ms, b.id);
@@ -163,7 +233,7 @@ Dataset ParseDataset(std::string_view json_text) {
   const json::value root = json::parse(json_text, ec, &resource);
   if (ec) throw DatasetError("not valid JSON: " + ec.message());
   const json::object& top = RequireObject(root, "data file");
-  RejectUnknownKeys(top, {"xero", "scim"}, "data file");
+  RejectUnknownKeys(top, {"xero", "scim", "qbo"}, "data file");
 
   DatasetBuilder builder;
   if (const json::value* xero_value = top.if_contains("xero")) {
@@ -187,6 +257,18 @@ Dataset ParseDataset(std::string_view json_text) {
     for (std::size_t i = 0; i < users.size(); ++i) {
       const std::string where = "scim.users[" + std::to_string(i) + "]";
       builder.AddUser(RequireObject(users[i], where), where);
+    }
+  }
+  if (const json::value* qbo_value = top.if_contains("qbo")) {
+    const json::object& qbo = RequireObject(*qbo_value, "qbo");
+    RejectUnknownKeys(qbo, {"realm_id", "access_token", "fail_status", "customers"}, "qbo");
+    builder.SetQboCredentials(RequireString(qbo, "realm_id", "qbo"),
+                              RequireString(qbo, "access_token", "qbo"));
+    builder.SetQboFailStatus(OptionalStatus(qbo, "qbo"));
+    const json::array& customers = RequireArray(qbo, "customers", "qbo");
+    for (std::size_t i = 0; i < customers.size(); ++i) {
+      const std::string where = "qbo.customers[" + std::to_string(i) + "]";
+      builder.AddCustomer(RequireObject(customers[i], where), where);
     }
   }
   return std::move(builder).Finish();
@@ -265,8 +347,9 @@ bool DatasetSource::Refresh(const FileIdentity& identity, bool strict) {
   }
   try {
     current_ = std::make_shared<const Dataset>(ParseDatasetFile(path_, content));
-    std::fprintf(stderr, "data file reloaded: %s (%zu contacts, %zu users)\n", path_.c_str(),
-                 current_->xero.contacts.size(), current_->scim.users.size());
+    std::fprintf(stderr, "data file reloaded: %s (%zu contacts, %zu users, %zu customers)\n",
+                 path_.c_str(), current_->xero.contacts.size(), current_->scim.users.size(),
+                 current_->qbo.customers.size());
   } catch (const DatasetError& e) {
     std::fprintf(stderr, "data file not reloaded, keeping the previous data: %s\n", e.what());
   }

@@ -19,11 +19,15 @@
 //   {"xero": {"tenant_id": "<uuid>", "access_token": "<token>", "fail_status": 503?,
 //             "contacts": [<Xero Contact object in wire format>, ...]},
 //    "scim": {"token": "<token>", "fail_status": 500?,
-//             "users": [<SCIM User resource>, ...]}}
+//             "users": [<SCIM User resource>, ...]},
+//    "qbo": {"realm_id": "<company id>", "access_token": "<token>", "fail_status": 500?,
+//            "customers": [<QBO Customer object in wire format>, ...]}}
 // A contact needs "ContactID" and "UpdatedDateUTC" ("/Date(ms+0000)/"); "ContactStatus"
 // "ARCHIVED" hides it unless includeArchived=true. A user needs "id" and
-// "meta.lastModified" (ISO-8601). Everything else is served exactly as written. The optional
-// "fail_status" makes that server answer every request with that status (429, 500, 503, ...).
+// "meta.lastModified" (ISO-8601). A customer needs "Id" and "MetaData.LastUpdatedTime"
+// (ISO-8601 with an offset); "Active" defaults to true. Everything else is served exactly as
+// written. The optional "fail_status" makes that server answer every request with that status (429,
+// 500, 503, ...).
 namespace concord::fake {
 
 // A data file that cannot be used; what() names the file, record and field.
@@ -65,10 +69,37 @@ struct ScimDirectory {
   std::vector<ScimUser> users;  // sorted by (last_modified_ms, id)
 };
 
+// One QuickBooks Online Customer, serialised once when the dataset is built; the fields the
+// query language can filter on are kept beside it.
+struct QboCustomer {
+  std::string id;
+  bool active = true;
+  bool job = false;
+  reconcile::Millis created_ms = 0;
+  reconcile::Millis updated_ms = 0;
+  std::string display_name;
+  std::string given_name;
+  std::string family_name;
+  std::string company_name;
+  std::string json;
+};
+
+// The finance side in QBO's dialect: one company (realm).
+struct QboCompany {
+  std::string realm_id;
+  std::string access_token;
+  std::optional<unsigned> fail_status;
+  std::vector<QboCustomer> customers;  // sorted by Id (numeric Ids in numeric order)
+};
+
 struct Dataset {
   XeroTenant xero;
   ScimDirectory scim;
+  QboCompany qbo;
 };
+
+// QBO's order of Ids: numeric Ids by value (shorter first), then text.
+[[nodiscard]] bool QboIdLess(std::string_view a, std::string_view b);
 
 // Escapes every '/' in serialised JSON as "\/", as Xero's .NET serialiser does. Valid because
 // '/' can only occur inside strings in JSON text.
@@ -82,9 +113,12 @@ class DatasetBuilder {
   void SetXeroFailStatus(std::optional<unsigned> status);
   void SetScimToken(std::string token);
   void SetScimFailStatus(std::optional<unsigned> status);
+  void SetQboCredentials(std::string realm_id, std::string access_token);
+  void SetQboFailStatus(std::optional<unsigned> status);
   // `where` names the record in error messages, e.g. "xero.contacts[3]".
   void AddContact(const boost::json::object& contact, std::string_view where);
   void AddUser(const boost::json::object& user, std::string_view where);
+  void AddCustomer(const boost::json::object& customer, std::string_view where);
   // Sorts, indexes and checks that ids are unique.
   [[nodiscard]] Dataset Finish() &&;
 

@@ -38,6 +38,24 @@ std::optional<std::int64_t> ParseInteger(std::string_view text) {
   return value;
 }
 
+bool AcceptsJson(const HttpRequest& req) {
+  const auto it = req.find(http::field::accept);
+  if (it == req.end()) return false;
+  std::string_view rest(it->value().data(), it->value().size());
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view range = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    range = range.substr(0, range.find(';'));
+    while (!range.empty() && (range.front() == ' ' || range.front() == '\t')) {
+      range.remove_prefix(1);
+    }
+    while (!range.empty() && (range.back() == ' ' || range.back() == '\t')) range.remove_suffix(1);
+    if (IEquals(range, "application/json")) return true;
+  }
+  return false;
+}
+
 HttpResponse MakeResponse(const HttpRequest& req, unsigned status, std::string_view content_type,
                           std::string body, reconcile::Millis now_ms) {
   HttpResponse res{static_cast<http::status>(status), req.version()};

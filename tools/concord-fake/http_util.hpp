@@ -8,7 +8,7 @@
 #include "http_types.hpp"
 #include "reconcile/model.hpp"
 
-// Small request/response helpers shared by the Xero and SCIM handlers.
+// Small request/response helpers shared by the Xero, QBO and SCIM handlers.
 namespace concord::fake {
 
 // ASCII case-insensitive equality (header values, parameter names, SCIM keywords).
@@ -20,6 +20,9 @@ namespace concord::fake {
 
 // A whole decimal integer (optional leading '-'); nullopt for anything else or on overflow.
 [[nodiscard]] std::optional<std::int64_t> ParseInteger(std::string_view text);
+
+// True if the Accept header lists application/json (parameters such as q= are ignored).
+[[nodiscard]] bool AcceptsJson(const HttpRequest& req);
 
 // A response to `req` with the given status and body: HTTP version and keep-alive follow the
 // request, Content-Type is set, a Date header is added (`now_ms`), Content-Length is computed.

@@ -1,6 +1,7 @@
-// concord-fake: fake Xero Contacts and SCIM Users servers for tests, the demo and the benchmark.
-// This file is the imperative shell: command line, clock, randomness, counters, signals. The
-// answers themselves come from the pure handlers in xero_api.cpp and scim_api.cpp.
+// concord-fake: fake Xero Contacts, QuickBooks Online Customer and SCIM Users servers for tests,
+// the demo and the benchmark. This file is the imperative shell: command line, clock,
+// randomness, counters, signals. The answers themselves come from the pure handlers in
+// xero_api.cpp, qbo_api.cpp and scim_api.cpp.
 
 #include <CLI/CLI.hpp>
 #include <array>
@@ -18,6 +19,7 @@
 #include "dataset.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
+#include "qbo_api.hpp"
 #include "reconcile/model.hpp"
 #include "scim_api.hpp"
 #include "xero_api.hpp"
@@ -46,7 +48,9 @@ struct Options {
   std::string listen_address = "127.0.0.1";
   std::uint16_t xero_port = 0;
   std::uint16_t scim_port = 0;
+  std::uint16_t qbo_port = 0;
   std::optional<unsigned> fail_xero;
+  std::optional<unsigned> fail_qbo;
   std::optional<unsigned> fail_scim;
   std::int64_t xero_minute_limit = 60;
   std::int64_t xero_day_limit = 5000;
@@ -127,6 +131,14 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     ctx.fail_status = options.fail_scim;
     return concord::fake::HandleScimRequest(req, dataset->scim, ctx);
   };
+  auto qbo_handler = [&](const HttpRequest& req) {
+    const auto dataset = source.Current();
+    concord::fake::QboRequestContext ctx;
+    ctx.now_ms = NowMillis();
+    ctx.intuit_tid = "1-" + uuids.Next();
+    ctx.fail_status = options.fail_qbo;
+    return concord::fake::HandleQboRequest(req, dataset->qbo, ctx);
+  };
 
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options.listen_address, ec);
@@ -137,17 +149,21 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   }
   std::optional<concord::fake::HttpServer> xero;
   std::optional<concord::fake::HttpServer> scim;
+  std::optional<concord::fake::HttpServer> qbo;
   try {
     xero.emplace(ioc, asio::ip::tcp::endpoint(address, options.xero_port),
                  concord::fake::HttpServerSettings{}, xero_handler, "xero");
     scim.emplace(ioc, asio::ip::tcp::endpoint(address, options.scim_port),
                  concord::fake::HttpServerSettings{}, scim_handler, "scim");
+    qbo.emplace(ioc, asio::ip::tcp::endpoint(address, options.qbo_port),
+                concord::fake::HttpServerSettings{}, qbo_handler, "qbo");
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "concord-fake: cannot listen: %s\n", e.what());
     return kExitFailure;
   }
   xero->Start();
   scim->Start();
+  qbo->Start();
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
@@ -155,18 +171,23 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     std::fprintf(stderr, "concord-fake: signal %d, stopping\n", signal_number);
     xero->Stop();
     scim->Stop();
+    qbo->Stop();
     ioc.stop();
   });
 
   {
     const auto dataset = source.Current();
-    std::fprintf(stderr, "concord-fake: %zu contacts, %zu users; xero on %s:%u, scim on %s:%u\n",
+    std::fprintf(stderr,
+                 "concord-fake: %zu contacts, %zu users, %zu customers; xero on %s:%u, scim on "
+                 "%s:%u, qbo on %s:%u\n",
                  dataset->xero.contacts.size(), dataset->scim.users.size(),
-                 options.listen_address.c_str(), xero->Port(), options.listen_address.c_str(),
-                 scim->Port());
+                 dataset->qbo.customers.size(), options.listen_address.c_str(), xero->Port(),
+                 options.listen_address.c_str(), scim->Port(), options.listen_address.c_str(),
+                 qbo->Port());
   }
   // The one line on stdout: tests and scripts wait for it.
-  std::printf("{\"xero_port\":%u,\"scim_port\":%u}\n", xero->Port(), scim->Port());
+  std::printf("{\"xero_port\":%u,\"scim_port\":%u,\"qbo_port\":%u}\n", xero->Port(), scim->Port(),
+              qbo->Port());
   std::fflush(stdout);
 
   ioc.run();
@@ -178,9 +199,9 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{
-      "concord-fake: fake Xero Contacts API and SCIM 2.0 Users API on loopback.\n"
-      "Prints {\"xero_port\":N,\"scim_port\":M} on stdout once both listen, then serves until "
-      "SIGINT/SIGTERM."};
+      "concord-fake: fake Xero Contacts, QuickBooks Online Customer and SCIM 2.0 Users APIs on "
+      "loopback.\nPrints {\"xero_port\":N,\"scim_port\":M,\"qbo_port\":Q} on stdout once all "
+      "listen, then serves until SIGINT/SIGTERM."};
   app.set_version_flag("--version", "concord-fake 0.1.0");
   auto* data =
       app.add_option("--data", options.data_file, "data file to serve; re-read when it changes")
@@ -195,11 +216,15 @@ int main(int argc, char** argv) {
                  "IP address to listen on (default 127.0.0.1)");
   app.add_option("--xero-port", options.xero_port, "Xero port (default 0: the OS picks)");
   app.add_option("--scim-port", options.scim_port, "SCIM port (default 0: the OS picks)");
+  app.add_option("--qbo-port", options.qbo_port, "QBO port (default 0: the OS picks)");
   app.add_option("--fail-xero", options.fail_xero,
                  "answer every Xero request with this status (429, 500, 503, ...)")
       ->check(CLI::Range(400, 599));
   app.add_option("--fail-scim", options.fail_scim,
                  "answer every SCIM request with this status (429, 500, 503, ...)")
+      ->check(CLI::Range(400, 599));
+  app.add_option("--fail-qbo", options.fail_qbo,
+                 "answer every QBO request with this status (401, 429, 500, ...)")
       ->check(CLI::Range(400, 599));
   app.add_option("--xero-minute-limit", options.xero_minute_limit,
                  "calls per minute behind X-MinLimit-Remaining (default 60; never enforced)");

@@ -77,25 +77,6 @@ std::string_view FailureDetail(unsigned status) {
   }
 }
 
-// True if the Accept header lists application/json (parameters such as q= are ignored).
-bool AcceptsJson(const HttpRequest& req) {
-  const auto it = req.find(http::field::accept);
-  if (it == req.end()) return false;
-  std::string_view rest(it->value().data(), it->value().size());
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    std::string_view range = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    range = range.substr(0, range.find(';'));
-    while (!range.empty() && (range.front() == ' ' || range.front() == '\t')) {
-      range.remove_prefix(1);
-    }
-    while (!range.empty() && (range.back() == ' ' || range.back() == '\t')) range.remove_suffix(1);
-    if (IEquals(range, "application/json")) return true;
-  }
-  return false;
-}
-
 struct ListQuery {
   std::optional<std::uint32_t> page;  // nullopt: unpaged (Xero's "fewer details" listing)
   std::uint32_t page_size = kXeroDefaultPageSize;
