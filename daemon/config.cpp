@@ -157,15 +157,22 @@ connectors::HttpSettings Http(const Table& t) {
 FinanceConfig ParseFinance(const Table& t) {
   FinanceConfig f;
   f.kind = t.String("kind");
-  if (f.kind != "xero") {
-    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\" (QuickBooks, MYOB and CSV come " +
-                      "later), got \"" + f.kind + "\"");
+  if (f.kind == "xero") {
+    t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "page_size", "ca_file",
+                 "timeout_seconds"});
+    f.xero_tenant_id = t.String("xero_tenant_id");
+  } else if (f.kind == "qbo") {
+    t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "minorversion", "page_size",
+                 "ca_file", "timeout_seconds"});
+    f.realm_id = t.String("realm_id");
+    if (f.realm_id.empty()) throw ConfigError("'" + t.Key("realm_id") + "' must not be empty");
+    f.minorversion = static_cast<int>(t.Integer("minorversion", 75, 1, 1000));
+  } else {
+    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\" or \"qbo\" (MYOB and CSV " +
+                      "come later), got \"" + f.kind + "\"");
   }
-  t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "page_size", "ca_file",
-               "timeout_seconds"});
   f.base_url = BaseUrl(t);
   f.access_token = t.Secret("access_token");
-  f.xero_tenant_id = t.String("xero_tenant_id");
   f.page_size = static_cast<int>(t.Integer("page_size", 1000, 1, 1000));
   f.http = Http(t);
   return f;

@@ -29,10 +29,12 @@ struct SecretRef {
 };
 
 struct FinanceConfig {
-  std::string kind;  // "xero"
+  std::string kind;  // "xero" or "qbo"
   std::string base_url;
   SecretRef access_token;
-  std::string xero_tenant_id;
+  std::string xero_tenant_id;  // xero only
+  std::string realm_id;        // qbo only: the company id
+  int minorversion = 75;       // qbo only
   int page_size = 1000;
   connectors::HttpSettings http;
 };

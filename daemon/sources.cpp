@@ -4,6 +4,14 @@ namespace concord::daemon {
 
 std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& f) {
   // config.cpp accepts only the kinds handled here.
+  if (f.kind == "qbo") {
+    return connectors::MakeQboSource({.base_url = f.base_url,
+                                      .access_token = f.access_token.Resolve(),
+                                      .realm_id = f.realm_id,
+                                      .page_size = f.page_size,
+                                      .minorversion = f.minorversion,
+                                      .http = f.http});
+  }
   return connectors::MakeXeroSource(
       {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
 }

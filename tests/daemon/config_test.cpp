@@ -106,6 +106,65 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   }
 }
 
+// The QuickBooks Online finance section: its own keys, defaults, and errors naming them.
+const std::string kQboFinance = R"([tenant.finance]
+kind = "qbo"
+base_url = "https://quickbooks.api.intuit.com/"
+access_token = "env:ACME_QBO_TOKEN"
+realm_id = "9130350000000001"
+)";
+
+std::string WithQbo(const std::string& finance) {
+  const auto start = kContract.find("[tenant.finance]");
+  const auto end = kContract.find("[tenant.portal]");
+  return kContract.substr(0, start) + finance + "\n" + kContract.substr(end);
+}
+
+TEST(ConfigTest, QboFinanceParsesWithDefaults) {
+  auto config = ParseConfig(WithQbo(kQboFinance), "test.toml", "");
+  const auto& f = config.Tenant("acme").finance;
+  EXPECT_EQ(f.kind, "qbo");
+  EXPECT_EQ(f.base_url, "https://quickbooks.api.intuit.com");
+  EXPECT_EQ(f.realm_id, "9130350000000001");
+  EXPECT_EQ(f.access_token.reference, "env:ACME_QBO_TOKEN");
+  EXPECT_EQ(f.minorversion, 75);
+  EXPECT_EQ(f.page_size, 1000);
+  EXPECT_EQ(f.http.timeout_seconds, 30);
+
+  auto tuned =
+      ParseConfig(WithQbo(kQboFinance + "minorversion = 76\npage_size = 200\n"), "test.toml", "");
+  EXPECT_EQ(tuned.Tenant("acme").finance.minorversion, 76);
+  EXPECT_EQ(tuned.Tenant("acme").finance.page_size, 200);
+}
+
+TEST(ConfigTest, QboErrorsNameTheKey) {
+  struct Case {
+    std::string finance, expected;
+  };
+  const Case cases[] = {
+      {Replace(kQboFinance, "realm_id = \"9130350000000001\"\n", ""), "tenant[0].finance.realm_id"},
+      {Replace(kQboFinance, "realm_id = \"9130350000000001\"", "realm_id = \"\""),
+       "tenant[0].finance.realm_id"},
+      {kQboFinance + "page_size = 1001\n", "tenant[0].finance.page_size"},
+      {kQboFinance + "minorversion = 0\n", "tenant[0].finance.minorversion"},
+      {kQboFinance + "minorversion = \"75\"\n", "tenant[0].finance.minorversion"},
+      {kQboFinance + "xero_tenant_id = \"x\"\n", "tenant[0].finance.xero_tenant_id"},
+      {Replace(kQboFinance, "env:ACME_QBO_TOKEN", "literal-token"),
+       "tenant[0].finance.access_token"},
+      {Replace(kQboFinance, "https://quickbooks.api.intuit.com/", "quickbooks.example"),
+       "tenant[0].finance.base_url"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(WithQbo(c.finance));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+  // A Xero section does not take QBO's keys either.
+  EXPECT_NE(ErrorOf(Replace(kContract, "page_size = 1000", "page_size = 1000\nrealm_id = \"1\""))
+                .find("tenant[0].finance.realm_id"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
   auto text =
       Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");
