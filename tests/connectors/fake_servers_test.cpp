@@ -1,4 +1,4 @@
-// The real Xero and SCIM sources against the real concord-fake binary over loopback HTTP:
+// The real Xero, QBO and SCIM sources against the real concord-fake binary over loopback HTTP:
 // paging, incremental reads, archived contacts, error statuses, transport errors, clocks.
 
 #include "tests/support/fake_servers.hpp"
@@ -11,9 +11,11 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "connectors/qbo.hpp"
 #include "connectors/scim.hpp"
 #include "connectors/wire_time.hpp"
 #include "connectors/xero.hpp"
@@ -345,6 +347,146 @@ TEST_F(FakeServersTest, UnavailableServersAreRetriedThenReported) {
   }
   EXPECT_EQ(waits, std::vector<std::chrono::milliseconds>(3, std::chrono::seconds(30)))
       << "the fake's Retry-After";
+}
+
+// ---- QuickBooks Online ----------------------------------------------------------------------
+
+constexpr const char* kRealm = "9130350000000001";
+constexpr const char* kQboToken = "qbo-access-token";
+
+// "2024-06-01T01:00:00-07:00"-style: QBO writes local times with an offset.
+std::string QboTimeOf(Millis at) { return FormatIsoSeconds(at - 7 * kHour) + "-07:00"; }
+
+json::object Customer(int n, Millis updated, bool active = true) {
+  return json::object{
+      {"Id", std::to_string(n)},
+      {"SyncToken", "0"},
+      {"DisplayName", "Account " + std::to_string(n)},
+      {"GivenName", "Given" + std::to_string(n)},
+      {"FamilyName", "Family" + std::to_string(n)},
+      {"PrimaryEmailAddr", json::object{{"Address", "c" + std::to_string(n) + "@example.com"}}},
+      {"Active", active},
+      {"Job", false},
+      {"FullyQualifiedName", "Account " + std::to_string(n)},
+      {"MetaData",
+       json::object{{"CreateTime", QboTimeOf(kJune1)}, {"LastUpdatedTime", QboTimeOf(updated)}}}};
+}
+
+json::object SubCustomer(int n, int parent, int level, const std::string& qualified,
+                         Millis updated) {
+  json::object c = Customer(n, updated);
+  c["Job"] = true;
+  c["Level"] = level;
+  c["ParentRef"] = json::object{{"value", std::to_string(parent)}};
+  c["FullyQualifiedName"] = qualified;
+  c["DisplayName"] = qualified.substr(qualified.rfind(':') + 1);
+  return c;
+}
+
+class QboFakeTest : public ::testing::Test {
+ protected:
+  // Seven customers (3 deactivated), a sub-customer 8 of 5 and a job 9 under 8.
+  QboFakeTest() {
+    for (int n = 1; n <= 7; ++n) customers_.push_back(Customer(n, kJune1 + n * kHour, n != 3));
+    customers_.push_back(SubCustomer(8, 5, 1, "Account 5:Site", kJune1 + 8 * kHour));
+    customers_.push_back(SubCustomer(9, 8, 2, "Account 5:Site:Kitchen", kJune1 + 9 * kHour));
+    Rewrite();
+    fake_.emplace(data_file_);
+  }
+
+  void Rewrite() {
+    json::array customers(customers_.begin(), customers_.end());
+    test_support::WriteFile(
+        data_file_, json::serialize(json::object{{"qbo", json::object{{"realm_id", kRealm},
+                                                                      {"access_token", kQboToken},
+                                                                      {"customers", customers}}}}));
+  }
+
+  QboSettings Qbo(int page_size) const {
+    QboSettings settings;
+    settings.base_url = fake_->QboOrigin();
+    settings.access_token = kQboToken;
+    settings.realm_id = kRealm;
+    settings.page_size = page_size;
+    settings.http.timeout_seconds = 10;
+    return settings;
+  }
+
+  std::vector<json::object> customers_;
+  test_support::TempDir dir_{"concord-connectors-qbo"};
+  std::string data_file_ = dir_.File("data.json");
+  std::optional<test_support::FakeServers> fake_;
+};
+
+TEST_F(QboFakeTest, FullReadPagesIncludesDeactivatedAndPutsJobsOnTheTopAccount) {
+  auto source = MakeQboSource(Qbo(3));
+  const FinanceRun run = FetchAll(*source);
+  EXPECT_EQ(run.pages, 4) << "3 full pages, then an empty one";
+  EXPECT_EQ(run.persons.size(), 9u);
+  EXPECT_EQ(run.quarantined, 0u);
+  ExpectPlausibleClock(run.summary.source_clock);
+  EXPECT_EQ(run.persons.at("3").status, LinkStatus::kArchived);
+  const reconcile::FinancePerson& one = run.persons.at("1");
+  EXPECT_EQ(one.account_id, "1");
+  EXPECT_EQ(one.account_name, "Account 1");
+  EXPECT_EQ(one.email, "c1@example.com");
+  EXPECT_EQ(one.updated_at, kJune1 + kHour);
+  for (const char* job : {"8", "9"}) {
+    EXPECT_EQ(run.persons.at(job).account_id, "5") << job;
+    EXPECT_EQ(run.persons.at(job).account_name, "Account 5") << job;
+  }
+}
+
+TEST_F(QboFakeTest, IncrementalSeesOnlyChangesAndLooksUpAJobsAncestors) {
+  auto source = MakeQboSource(Qbo(2));
+  ASSERT_EQ(FetchAll(*source).persons.size(), 9u);
+
+  customers_[1]["PrimaryEmailAddr"] = json::object{{"Address", "a@example.com, b@example.com"}};
+  customers_[1]["MetaData"].as_object()["LastUpdatedTime"] = QboTimeOf(kJuly1);
+  customers_[5]["Active"] = false;
+  customers_[5]["MetaData"].as_object()["LastUpdatedTime"] = QboTimeOf(kJuly1 + 1500);
+  customers_[8]["GivenName"] = "Kit";
+  customers_[8]["MetaData"].as_object()["LastUpdatedTime"] = QboTimeOf(kJuly1 + kHour);
+  Rewrite();
+
+  const FinanceRun run = FetchAll(*source, FetchRequest{kJuly1 - kHour});
+  EXPECT_EQ(run.pages, 2);  // 2 + 1 with page size 2
+  ASSERT_EQ(run.persons.size(), 3u);
+  EXPECT_EQ(run.persons.at("2").email, "a@example.com, b@example.com");
+  EXPECT_EQ(run.persons.at("6").status, LinkStatus::kArchived);
+  EXPECT_EQ(run.persons.at("9").given_name, "Kit");
+  EXPECT_EQ(run.persons.at("9").account_id, "5") << "its parent 8 was read by Id";
+  ExpectPlausibleClock(run.summary.source_clock);
+
+  const FinanceRun none = FetchAll(*source, FetchRequest{kJuly1 + 2 * kHour});
+  EXPECT_EQ(none.persons.size(), 0u);
+  EXPECT_EQ(none.summary.pages, 1);
+}
+
+TEST_F(QboFakeTest, WrongTokenIs401NamingConnectorUrlCodeAndTrace) {
+  QboSettings settings = Qbo(3);
+  settings.access_token = "wrong";
+  auto source = MakeQboSource(settings);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_EQ(message.rfind("qbo: GET " + settings.base_url + "/v3/company/" + kRealm + "/query?", 0),
+            0u)
+      << message;
+  EXPECT_NE(message.find("returned 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("(code 3200)"), std::string::npos) << message;
+  EXPECT_NE(message.find("(intuit_tid: 1-"), std::string::npos) << message;
+}
+
+TEST_F(QboFakeTest, WrongRealmIs403) {
+  QboSettings settings = Qbo(3);
+  settings.realm_id = "4620816365000000000";
+  auto source = MakeQboSource(settings);
+  try {
+    (void)FetchAll(*source);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 403);
+    EXPECT_NE(std::string(error.what()).find("code 3100"), std::string::npos) << error.what();
+  }
 }
 
 TEST(FakeServersGone, ConnectionRefusedIsAFetchError) {
