@@ -6,7 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
-#include <numeric>
+#include <cstdio>
 
 #include "connectors/wire_time.hpp"
 #include "http_util.hpp"
