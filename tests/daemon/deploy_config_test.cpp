@@ -90,6 +90,37 @@ token = ")" + e.portal.token.reference +
   EXPECT_EQ(e.rules.max_deactivation_ratio, m.rules.max_deactivation_ratio);
 }
 
+TEST(DeployConfig, ExampleQboTenantStatesTheDefaults) {
+  auto example = ParseConfig(ReadSource("deploy/concord.example.toml"), "example", "");
+  const TenantConfig* qbo = nullptr;
+  for (const auto& t : example.tenants) {
+    if (t.finance.kind == "qbo") qbo = &t;
+  }
+  ASSERT_NE(qbo, nullptr) << "the example shows a QuickBooks Online tenant";
+  auto minimal = ParseConfig(R"(
+[database]
+url = "postgresql:///x"
+[[tenant]]
+id = "q"
+[tenant.finance]
+kind = "qbo"
+base_url = "https://quickbooks.api.intuit.com"
+realm_id = "1"
+access_token = "env:Q"
+[tenant.portal]
+kind = "scim"
+base_url = "https://portal.example/scim/v2"
+token = "env:P"
+)",
+                             "minimal", "");
+  const auto& m = minimal.tenants.at(0).finance;
+  EXPECT_EQ(qbo->finance.minorversion, m.minorversion);
+  EXPECT_EQ(qbo->finance.page_size, m.page_size);
+  EXPECT_EQ(qbo->finance.http.ca_file, m.http.ca_file);
+  EXPECT_EQ(qbo->finance.http.timeout_seconds, m.http.timeout_seconds);
+  EXPECT_FALSE(qbo->finance.realm_id.empty());
+}
+
 TEST(DeployConfig, DemoParses) {
   auto config = ParseConfig(ReadSource("deploy/demo/concord.toml"), "demo", "");
   EXPECT_EQ(config.tenants.size(), 1u);
