@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -328,13 +329,15 @@ class QboSource final : public FinanceSource {
                        std::string(response.Header("Content-Type").value_or("")) +
                        "', expected JSON" + (fault ? ": " + *fault : std::string()) + trace);
     }
-    if (const auto fault = QboFaultText(response.body)) {
-      throw FetchError(std::string(kSource) + ": GET " + http.url + " returned " +
-                       std::to_string(response.status) + " with a fault: " + *fault + trace);
-    }
     try {
       return ParseQboPage(response.body);
     } catch (const MalformedPage& error) {
+      // A fault in a 2xx body (it has no QueryResponse) is looked for only then, so a good
+      // page is parsed once.
+      if (const auto fault = QboFaultText(response.body)) {
+        throw FetchError(std::string(kSource) + ": GET " + http.url + " returned " +
+                         std::to_string(response.status) + " with a fault: " + *fault + trace);
+      }
       throw FetchError(std::string(kSource) + ": GET " + http.url +
                        " returned an unreadable query response: " + error.what() + trace);
     }
