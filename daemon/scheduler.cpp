@@ -85,7 +85,8 @@ int Scheduler::Step() {
 void Scheduler::RunFinished(const std::string& tenant, const RunReport& report) {
   auto it = settings_.tenants.find(tenant);
   if (it == settings_.tenants.end()) return;
-  if (report.status == "busy") {
+  // Not a result of the tenant's: another replica ran it, or this one stopped mid-run.
+  if (report.status == "busy" || report.status == "cancelled") {
     store_.Release(tenant, settings_.owner);
     return;
   }

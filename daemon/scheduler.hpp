@@ -40,7 +40,8 @@ struct ScheduleTiming {
 // How a run ended, as the schedule needs it.
 struct RunReport {
   std::int64_t run_id = 0;
-  std::string status;  // succeeded | succeeded_with_warnings | failed | held | busy
+  // succeeded | succeeded_with_warnings | failed | held | busy | cancelled (shutdown)
+  std::string status;
   bool full = false;
 };
 

@@ -26,6 +26,7 @@
 #include "daemon/tenant_runner.hpp"
 #include "reconcile/email_key.hpp"
 #include "store/canonical_store.hpp"
+#include "store/lease.hpp"
 #include "store/migrate.hpp"
 #include "store/runs.hpp"
 
@@ -34,7 +35,8 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-constexpr std::chrono::seconds kShutdownWait{8};  // then exit anyway: within 10 s in all
+constexpr std::chrono::seconds kShutdownWait{7};  // then give up: within 10 s in all
+constexpr std::chrono::milliseconds kForcedReleaseWait{1000};
 constexpr std::chrono::seconds kSchedulerTick{1};
 constexpr std::chrono::seconds kStartWait{10};  // for a manual run's row to appear
 constexpr std::chrono::seconds kSettleWait{2};  // for a finished run to release its lease
@@ -531,8 +533,19 @@ int Serve(const Config& config, const ServeOptions& options) {
       runner.StopAccepting();
       waiter = std::thread([&] {
         if (!runner.WaitIdle(kShutdownWait)) {
+          // A run is stuck in a slow request: its transaction (if any) dies with the process;
+          // its lease is handed back so another replica need not wait for it to expire.
+          std::int64_t released = 0;
+          try {
+            store::Connection conn({.url = config.database_url,
+                                    .statement_timeout = kForcedReleaseWait});
+            released = store::ReleaseLeasesOf(conn, owner + "/");
+          } catch (const std::exception& e) {
+            Log(Level::kWarn, "lease_release_failed", {{"error", e.what()}});
+          }
           Log(Level::kWarn, "shutdown_timeout",
-              {{"reason", "a run did not finish in time; its transaction is rolled back"}});
+              {{"reason", "a run did not reach a safe point in time; nothing of it is applied"},
+               {"leases_released", released}});
           std::_Exit(0);
         }
         asio::post(ioc, [&] { ioc.stop(); });

@@ -126,13 +126,34 @@ std::optional<Millis> NextCursor(const connectors::FetchSummary& summary,
   return summary.source_clock - std::chrono::milliseconds(overlap).count();
 }
 
-// Test hook: CONCORD_FAILPOINT=before_commit stops inside the apply transaction, so a test
-// can kill the process there and check that nothing was committed.
-void MaybeStopBeforeCommit() {
+// Test hooks, named by CONCORD_FAILPOINT, so a test can stop the process at a chosen point.
+bool Failpoint(std::string_view name) {
   const char* failpoint = std::getenv("CONCORD_FAILPOINT");
-  if (!failpoint || std::string_view(failpoint) != "before_commit") return;
-  Log(Level::kWarn, "failpoint", {{"name", "before_commit"}});
-  std::this_thread::sleep_for(std::chrono::hours(1));
+  if (!failpoint || std::string_view(failpoint) != name) return false;
+  Log(Level::kWarn, "failpoint", {{"name", name}});
+  return true;
+}
+
+// before_commit: hangs inside the apply transaction (a test kills the process there and
+// checks that nothing was committed).
+void MaybeStopBeforeCommit() {
+  if (Failpoint("before_commit")) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+// after_fetch: holds the run between fetching and planning until it is asked to stop.
+void MaybeHoldAfterFetch(const SyncRequest& request) {
+  if (!Failpoint("after_fetch")) return;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  while (!(request.stop && request.stop->load()) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// The run was asked to stop at a safe point (SyncRequest::stop).
+struct Stopped {};
+
+void StopIfAsked(const SyncRequest& request) {
+  if (request.stop && request.stop->load()) throw Stopped{};
 }
 
 }  // namespace
@@ -172,6 +193,18 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
   auto run = TenantRun::Begin(conn_, tenant_.id, owner_, request.trigger,
                               request.full ? "full" : "incremental", request.dry_run, &busy);
   if (!run) return busy;
+  try {
+    return Execute(request, *run);
+  } catch (const Stopped&) {
+    auto outcome = run->Fail(
+        "cancelled: concord is shutting down; nothing was applied, the next run redoes the work");
+    outcome.cancelled = true;
+    return outcome;
+  }
+}
+
+RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
+  auto* run = &frame;
   auto& store = run->store();
   auto& outcome = run->outcome();
 
@@ -184,6 +217,7 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
       portal_request.since = cursors.portal;
     }
     fetched.finance_summary = finance_.Fetch(finance_request, [&](connectors::FinancePage&& page) {
+      StopIfAsked(request);
       run->KeepLease();
       for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
@@ -194,6 +228,7 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
            {"records", static_cast<std::int64_t>(fetched.finance.size())}});
     });
     fetched.portal_summary = portal_.Fetch(portal_request, [&](connectors::PortalPage&& page) {
+      StopIfAsked(request);
       run->KeepLease();
       for (auto& u : page.users) fetched.portal.push_back(std::move(u));
       for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
@@ -215,6 +250,8 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
   outcome.counts["fetched_portal"] = static_cast<std::int64_t>(fetched.portal.size());
   outcome.counts["quarantined"] = static_cast<std::int64_t>(fetched.quarantined.size());
 
+  MaybeHoldAfterFetch(request);
+  StopIfAsked(request);
   store::RunCommit commit;
   EraseOnRequest(fetched.finance, store.LoadTombstones(tenant_.id), commit.erased);
   auto state = store.LoadState(tenant_.id);
@@ -233,6 +270,7 @@ RunOutcome SyncJob::Run(const SyncRequest& request) {
       return run->FinishWithoutApply("held", *why, state);
     }
   }
+  StopIfAsked(request);  // the last safe point: from here the run finishes
   commit.finance = &fetched.finance;
   commit.portal = &fetched.portal;
   commit.quarantined = &fetched.quarantined;

@@ -1,6 +1,7 @@
 #pragma once
 // One sync of one tenant (DESIGN.md §4): lease, run row, fetch, plan, safeguard, apply, log.
 
+#include <atomic>
 #include <string>
 
 #include "connectors/source.hpp"
@@ -16,6 +17,9 @@ struct SyncRequest {
   bool full = false;
   bool dry_run = false;
   bool confirm_deletes = false;  // apply a plan the deactivation safeguard would hold
+  // Set when the process shuts down: the run stops at its next safe point (after a page,
+  // before planning, before applying) with nothing applied. A run already applying finishes.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class SyncJob {
@@ -29,6 +33,8 @@ class SyncJob {
   RunOutcome Run(const SyncRequest& request);
 
  private:
+  RunOutcome Execute(const SyncRequest& request, TenantRun& run);
+
   store::Connection& conn_;
   const TenantConfig& tenant_;
   connectors::FinanceSource& finance_;

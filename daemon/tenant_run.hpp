@@ -20,6 +20,9 @@ struct RunOutcome {
   // succeeded | succeeded_with_warnings | failed | held | busy (another process runs it)
   std::string status;
   std::string error;
+  // Stopped at a safe point because the process is shutting down (status "failed", nothing
+  // applied): not the tenant's fault, so no back-off.
+  bool cancelled = false;
   boost::json::object counts;
   reconcile::Plan plan;          // what was decided (applied unless dry run or held)
   boost::json::array plan_json;  // dry run or held: the plan with before/after, as stored

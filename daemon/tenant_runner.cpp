@@ -126,6 +126,7 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
     entry->started = true;
     request = entry->request;
   }
+  request.stop = &stop_runs_;
   changed_.notify_all();
   const auto started = std::chrono::steady_clock::now();
   RunOutcome outcome;
@@ -147,7 +148,8 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   Record(tenant, request, outcome, seconds);
   if (!request.dry_run && finished_) {
     try {
-      finished_(tenant, {outcome.run_id, outcome.status, request.full});
+      finished_(tenant,
+                {outcome.run_id, outcome.cancelled ? "cancelled" : outcome.status, request.full});
     } catch (const std::exception& e) {
       Log(Level::kError, "schedule_update_failed", {{"tenant", tenant}, {"error", e.what()}});
     }
@@ -163,7 +165,9 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
 void TenantRunner::Record(const std::string& tenant, const SyncRequest& request,
                           const RunOutcome& outcome, double seconds) {
   metrics_.Add("concord_runs_total",
-               {{"tenant", tenant}, {"trigger", request.trigger}, {"status", outcome.status}});
+               {{"tenant", tenant},
+                {"trigger", request.trigger},
+                {"status", outcome.cancelled ? "cancelled" : outcome.status}});
   if (outcome.status == "busy") return;
   metrics_.Observe("concord_run_duration_seconds", {{"tenant", tenant}}, seconds);
   metrics_.Add("concord_records_fetched_total", {{"tenant", tenant}, {"side", "finance"}},
@@ -185,6 +189,7 @@ void TenantRunner::Record(const std::string& tenant, const SyncRequest& request,
 void TenantRunner::StopAccepting() {
   std::lock_guard lock(mutex_);
   stopping_ = true;
+  stop_runs_ = true;
   changed_.notify_all();
 }
 

@@ -55,7 +55,8 @@ class TenantRunner final : public RunLauncher {
   // A unique lease owner for one activity of this process.
   [[nodiscard]] std::string NextOwner();
 
-  // No new runs; queued ones are dropped when their turn comes.
+  // No new runs; queued ones are dropped when their turn comes, running ones stop at their
+  // next safe point with nothing applied (one already applying finishes).
   void StopAccepting();
   // Waits until nothing runs; false when `timeout` passed first.
   [[nodiscard]] bool WaitIdle(std::chrono::milliseconds timeout);
@@ -85,6 +86,7 @@ class TenantRunner final : public RunLauncher {
   std::condition_variable changed_;
   std::map<std::string, std::shared_ptr<Entry>> active_;  // queued or running, by tenant
   bool stopping_ = false;
+  std::atomic<bool> stop_runs_{false};  // SyncRequest::stop of every run
 };
 
 }  // namespace concord::daemon

@@ -22,4 +22,8 @@ void ReleaseLease(Connection& conn, const Lease& lease) {
   conn.Exec(sql::kReleaseLease, {lease.tenant_id, lease.owner, std::to_string(lease.fence)});
 }
 
+std::int64_t ReleaseLeasesOf(Connection& conn, const std::string& owner_prefix) {
+  return conn.Exec(sql::kReleaseLeasesOf, {owner_prefix}).AffectedRows();
+}
+
 }  // namespace concord::store

@@ -22,5 +22,8 @@ struct Lease {
 // Extends a held lease; false when it was lost (expired and taken by someone else).
 [[nodiscard]] bool ProlongLease(Connection& conn, const Lease& lease, std::chrono::seconds ttl);
 void ReleaseLease(Connection& conn, const Lease& lease);
+// Releases every lease whose owner starts with `owner_prefix` (a process giving up at a
+// forced shutdown, so other replicas need not wait for expiry); returns how many.
+std::int64_t ReleaseLeasesOf(Connection& conn, const std::string& owner_prefix);
 
 }  // namespace concord::store

@@ -41,6 +41,10 @@ WHERE tenant_id = $1 AND owner = $2 AND fence = $3)";
 inline constexpr std::string_view kReleaseLease = R"(
 UPDATE tenant_leases SET expires_at = now() - interval '1 millisecond'
 WHERE tenant_id = $1 AND owner = $2 AND fence = $3)";
+// Every lease of one process (owners "host:pid/N"); waits for an apply holding the row.
+inline constexpr std::string_view kReleaseLeasesOf = R"(
+UPDATE tenant_leases SET expires_at = now() - interval '1 millisecond'
+WHERE starts_with(owner, $1) AND expires_at > now())";
 // Fencing: the apply transaction holds the lease row until commit.
 inline constexpr std::string_view kCheckLease = R"(
 SELECT 1 FROM tenant_leases

@@ -342,6 +342,43 @@ TEST_F(ServeE2eTest, ConcurrentStartIs409AndSigtermExitsCleanly) {
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM events").Int(0, 0), 0);
 }
 
+// SIGTERM while a run is between fetch and apply: the run stops at its next safe point and
+// ends `failed` (cancelled) with nothing applied, and its lease is released, so the next
+// daemon runs the tenant at once rather than after the lease expires.
+TEST_F(ServeE2eTest, SigtermCancelsARunAtItsNextSafePoint) {
+  int port = StartServe({{"CONCORD_FAILPOINT", "after_fetch"}});
+  auto started = Post(port, "/v1/tenants/acme/syncs", "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto id = started.Json().at("id").as_int64();
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (serve_->Stderr().find("\"failpoint\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto stop_started = std::chrono::steady_clock::now();
+  serve_->Terminate();
+  auto code = serve_->WaitFor(15s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << serve_->Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, 5s) << "stopped at a safe point";
+
+  store::Connection conn({.url = db_.url()});
+  auto run = conn.Exec("SELECT status, error FROM runs WHERE id = $1", {std::to_string(id)});
+  ASSERT_EQ(run.Rows(), 1);
+  EXPECT_EQ(run.Text(0, 0), "failed");
+  EXPECT_TRUE(run.Text(0, 1).starts_with("cancelled")) << run.Text(0, 1);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM persons").Int(0, 0), 0);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM cursors").Int(0, 0), 0);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM tenant_leases WHERE expires_at > now()").Int(0, 0), 0);
+
+  port = StartServe();
+  auto again = Post(port, "/v1/tenants/acme/syncs", "{}");
+  ASSERT_EQ(again.status, 202) << again.body;
+  auto finished = WaitForRun(port, again.Json().at("id").as_int64());
+  EXPECT_EQ(finished.at("status"), "succeeded") << json::serialize(finished);
+  EXPECT_GT(conn.Exec("SELECT count(*) FROM persons").Int(0, 0), 0);
+}
+
 TEST_F(ServeE2eTest, SigtermWhenIdleExitsZero) {
   const int port = StartServe();
   EXPECT_EQ(Get(port, "/healthz", "").status, 200);
