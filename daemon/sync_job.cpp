@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -126,24 +127,35 @@ std::optional<Millis> NextCursor(const connectors::FetchSummary& summary,
   return summary.source_clock - std::chrono::milliseconds(overlap).count();
 }
 
-// Test hooks, named by CONCORD_FAILPOINT, so a test can stop the process at a chosen point.
-bool Failpoint(std::string_view name) {
+// Test hooks, so a test can stop the process at a chosen point: CONCORD_FAILPOINT=NAME, or
+// NAME:MILLISECONDS for a hook that holds the run (default: an hour). The hold when the
+// hook is active.
+std::optional<std::chrono::milliseconds> Failpoint(std::string_view name) {
   const char* failpoint = std::getenv("CONCORD_FAILPOINT");
-  if (!failpoint || std::string_view(failpoint) != name) return false;
-  Log(Level::kWarn, "failpoint", {{"name", name}});
-  return true;
+  if (!failpoint) return std::nullopt;
+  const std::string_view value(failpoint);
+  const auto colon = value.find(':');
+  if (value.substr(0, colon) != name) return std::nullopt;
+  std::chrono::milliseconds hold = std::chrono::hours(1);
+  if (colon != std::string_view::npos) {
+    hold = std::chrono::milliseconds(std::atoll(std::string(value.substr(colon + 1)).c_str()));
+  }
+  Log(Level::kWarn, "failpoint", {{"name", name}, {"hold_ms", hold.count()}});
+  return hold;
 }
 
 // before_commit: hangs inside the apply transaction (a test kills the process there and
 // checks that nothing was committed).
 void MaybeStopBeforeCommit() {
-  if (Failpoint("before_commit")) std::this_thread::sleep_for(std::chrono::hours(1));
+  if (auto hold = Failpoint("before_commit")) std::this_thread::sleep_for(*hold);
 }
 
-// after_fetch: holds the run between fetching and planning until it is asked to stop.
+// after_fetch: holds the run between fetching and planning, until it is asked to stop or
+// the hold is over (a paused process, for the lease tests).
 void MaybeHoldAfterFetch(const SyncRequest& request) {
-  if (!Failpoint("after_fetch")) return;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  auto hold = Failpoint("after_fetch");
+  if (!hold) return;
+  const auto until = std::chrono::steady_clock::now() + *hold;
   while (!(request.stop && request.stop->load()) && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -185,6 +185,19 @@ class ServeE2eTest : public ::testing::Test {
     test_support::WriteFile(tmp_.File("concord.toml"), toml);
   }
 
+  // Appends `copies` more tenants configured like "acme" (acme-1, acme-2, ...).
+  void AddTenantCopies(int copies) {
+    auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+    const auto block = toml.substr(toml.find("[[tenant]]"));
+    for (int i = 1; i <= copies; ++i) {
+      auto copy = block;
+      copy.replace(copy.find("id = \"acme\""), std::string("id = \"acme\"").size(),
+                   "id = \"acme-" + std::to_string(i) + "\"");
+      toml += copy;
+    }
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
   std::int64_t QueryInt(const std::string& sql) {
     store::Connection conn({.url = db_.url()});
     auto result = conn.Exec(sql);
@@ -377,6 +390,96 @@ TEST_F(ServeE2eTest, SigtermCancelsARunAtItsNextSafePoint) {
   auto finished = WaitForRun(port, again.Json().at("id").as_int64());
   EXPECT_EQ(finished.at("status"), "succeeded") << json::serialize(finished);
   EXPECT_GT(conn.Exec("SELECT count(*) FROM persons").Int(0, 0), 0);
+}
+
+// Two daemons on one database (two real processes) share the tenants through the schedule
+// table and the leases: every tenant is synced, both processes run some, and no two runs of one
+// tenant ever overlap in time.
+TEST_F(ServeE2eTest, TwoDaemonsShareTenantsWithoutOverlap) {
+  constexpr int kTenants = 8;
+  SetInterval("1s");
+  AddTenantCopies(kTenants - 1);
+  StartServe();
+  ChildProcess second(ServeOptions());
+  auto ready = json::parse(second.ReadLine(30s)).as_object();
+  ASSERT_EQ(ready.at("event"), "listening");
+
+  const std::string done_sql =
+      "SELECT count(*) FROM (SELECT tenant_id FROM runs WHERE status = 'succeeded' "
+      "GROUP BY tenant_id HAVING count(*) >= 2) t";
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (QueryInt(done_sql) < kTenants && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  serve_->Terminate();
+  second.Terminate();
+  EXPECT_EQ(serve_->WaitFor(15s), 0);
+  EXPECT_EQ(second.WaitFor(15s), 0);
+
+  EXPECT_EQ(QueryInt(done_sql), kTenants) << "every tenant synced at least twice";
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs a JOIN runs b ON a.tenant_id = b.tenant_id "
+                     "AND a.id < b.id WHERE tstzrange(a.started_at, a.finished_at) && "
+                     "tstzrange(b.started_at, b.finished_at)"),
+            0)
+      << "two runs of one tenant overlapped";
+  auto runs_started = [](const std::string& log) {
+    int n = 0;
+    for (auto at = log.find("\"run_started\""); at != std::string::npos;
+         at = log.find("\"run_started\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const int first_runs = runs_started(serve_->Stderr());
+  const int second_runs = runs_started(second.Stderr());
+  EXPECT_GT(first_runs, 0);
+  EXPECT_GT(second_runs, 0);
+  EXPECT_EQ(first_runs + second_runs, QueryInt("SELECT count(*) FROM runs"));
+}
+
+// Fencing across processes: a run whose process stalled past its lease (here held after
+// fetching while the lease is expired, as the clock would do to a paused process) cannot
+// commit once another process has taken the tenant; it fails naming the lost lease and
+// nothing of it is applied, while the other process's run is.
+TEST_F(ServeE2eTest, AProcessThatLostItsLeaseCannotCommit) {
+  auto cli = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    ChildOptions options = ServeOptions({}, std::move(env));
+    options.argv = {CONCORD_BIN, "--config", tmp_.File("concord.toml")};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    return options;
+  };
+  ChildProcess migrate(cli({"migrate"}));
+  ASSERT_EQ(migrate.WaitFor(30s), 0) << migrate.Stderr();
+
+  ChildProcess stalled(
+      cli({"sync", "--tenant", "acme", "--full"}, {{"CONCORD_FAILPOINT", "after_fetch:3000"}}));
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (stalled.Stderr().find("\"failpoint\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(stalled.Stderr().find("\"failpoint\""), std::string::npos) << stalled.Stderr();
+  EXPECT_EQ(QueryInt("UPDATE tenant_leases SET expires_at = now() - interval '1 second' "
+                     "WHERE tenant_id = 'acme' RETURNING 1"),
+            1);
+
+  ChildProcess other(cli({"sync", "--tenant", "acme", "--full"}));
+  ASSERT_EQ(other.WaitFor(30s), 0) << other.Stderr();
+  auto code = stalled.WaitFor(30s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1) << stalled.Stderr();
+
+  store::Connection conn({.url = db_.url()});
+  auto runs = conn.Exec("SELECT id, status, coalesce(error, '') FROM runs ORDER BY id");
+  ASSERT_EQ(runs.Rows(), 2);
+  EXPECT_EQ(runs.Text(0, 1), "failed");
+  EXPECT_NE(runs.Text(0, 2).find("lease"), std::string::npos) << runs.Text(0, 2);
+  EXPECT_EQ(runs.Text(1, 1), "succeeded");
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM events WHERE run_id = " + std::string(runs.Text(0, 0))),
+            0);
+  EXPECT_GT(QueryInt("SELECT count(*) FROM events WHERE run_id = " + std::string(runs.Text(1, 0))),
+            0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM persons WHERE tenant_id = 'acme'"), 4);
 }
 
 TEST_F(ServeE2eTest, SigtermWhenIdleExitsZero) {
