@@ -113,14 +113,6 @@ void MarkMissingAsDeleted(reconcile::State& state, Fetched& fetched) {
   fetched.portal.insert(fetched.portal.end(), gone_portal.begin(), gone_portal.end());
 }
 
-std::int64_t ActivePersons(const reconcile::State& state) {
-  std::int64_t active = 0;
-  for (const auto& p : state.persons) {
-    if (!p.merged_into && p.status == reconcile::PersonStatus::kActive) ++active;
-  }
-  return active;
-}
-
 std::optional<Millis> NextCursor(const connectors::FetchSummary& summary,
                                  std::chrono::seconds overlap) {
   if (summary.source_clock <= 0) return std::nullopt;
@@ -266,19 +258,27 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
   StopIfAsked(request);
   store::RunCommit commit;
   EraseOnRequest(fetched.finance, store.LoadTombstones(tenant_.id), commit.erased);
-  auto state = store.LoadState(tenant_.id);
-  const auto active_before = ActivePersons(state);
+  const auto settings = ReconcileSettings(tenant_, run->id());
+  // An incremental run plans over the neighbourhood of what it fetched, so its cost follows
+  // the change; a full run (it must see what is gone) and a run whose stored keys were made
+  // under other rules (it re-keys them) plan over everything.
+  const bool keys_match = store.StoredKeysMatch(tenant_.id, settings.loose);
+  const bool whole = request.full || !keys_match;
+  auto state = whole ? store.LoadState(tenant_.id)
+                     : store.LoadNeighbourhood(tenant_.id, fetched.finance, fetched.portal,
+                                               settings.loose);
   Overlay(state.finance, fetched.finance);
   Overlay(state.portal, fetched.portal);
   if (request.full) MarkMissingAsDeleted(state, fetched);
-  outcome.plan = reconcile::Reconcile(state, ReconcileSettings(tenant_, run->id()));
+  outcome.plan = reconcile::Reconcile(state, settings);
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
 
   if (request.dry_run) {
     return run->FinishWithoutApply("succeeded", std::nullopt, state);
   }
-  if (!request.confirm_deletes) {
-    if (auto why = SafeguardHolds(tenant_.rules, active_before, outcome.plan.counts.deactivated)) {
+  if (!request.confirm_deletes && outcome.plan.counts.deactivated > 0) {
+    const auto active = store.CountActivePersons(tenant_.id);
+    if (auto why = SafeguardHolds(tenant_.rules, active, outcome.plan.counts.deactivated)) {
       return run->FinishWithoutApply("held", *why, state);
     }
   }
@@ -286,6 +286,17 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
   commit.finance = &fetched.finance;
   commit.portal = &fetched.portal;
   commit.quarantined = &fetched.quarantined;
+  commit.rules = settings.loose;
+  if (!whole) {
+    commit.review_scope.emplace();
+    for (const auto& r : state.finance) {
+      commit.review_scope->push_back({reconcile::Side::kFinance, r.source, r.remote_id});
+    }
+    for (const auto& u : state.portal) {
+      commit.review_scope->push_back({reconcile::Side::kPortal, u.source, u.remote_id});
+    }
+  }
+  if (!keys_match) commit.rekey = &state;
   commit.new_cursors.finance = NextCursor(fetched.finance_summary, tenant_.overlap);
   commit.new_cursors.portal = NextCursor(fetched.portal_summary, tenant_.overlap);
   commit.before_commit = MaybeStopBeforeCommit;

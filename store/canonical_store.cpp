@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
+#include <set>
 #include <tuple>
 
+#include "reconcile/neighbourhood.hpp"
 #include "store/model_json.hpp"
 #include "store/sql.hpp"
 
@@ -36,6 +38,54 @@ reconcile::Person ReadPerson(const Result& rows, int i) {
   return p;
 }
 
+// One row of kLoadFinance / kHoodFinance.
+reconcile::FinancePerson ReadFinance(const Result& rows, int i) {
+  reconcile::FinancePerson r;
+  r.source = rows.Text(i, 0);
+  r.remote_id = rows.Text(i, 1);
+  r.account_id = rows.Text(i, 2);
+  r.account_name = rows.Text(i, 3);
+  r.given_name = rows.Text(i, 4);
+  r.family_name = rows.Text(i, 5);
+  r.email = rows.Text(i, 6);
+  r.email2 = rows.Text(i, 7);
+  r.status = reconcile::ParseLinkStatus(rows.Text(i, 8)).value_or(reconcile::LinkStatus::kActive);
+  r.updated_at = rows.Int(i, 9);
+  return r;
+}
+
+// One row of kLoadPortal / kHoodPortal.
+reconcile::PortalUser ReadPortal(const Result& rows, int i) {
+  reconcile::PortalUser u;
+  u.source = rows.Text(i, 0);
+  u.remote_id = rows.Text(i, 1);
+  u.user_name = rows.Text(i, 2);
+  u.email = rows.Text(i, 3);
+  u.given_name = rows.Text(i, 4);
+  u.family_name = rows.Text(i, 5);
+  u.display_name = rows.Text(i, 6);
+  u.active = rows.Bool(i, 7);
+  u.updated_at = rows.Int(i, 8);
+  u.groups = ParseTextArray(rows.Text(i, 9));
+  u.entitlements = ParseTextArray(rows.Text(i, 10));
+  u.deleted = rows.Bool(i, 11);
+  return u;
+}
+
+// One row of kLoadLinks / kHoodLinks.
+reconcile::Link ReadLink(const Result& rows, int i) {
+  reconcile::Link l;
+  l.side = reconcile::ParseSide(rows.Text(i, 0)).value_or(reconcile::Side::kFinance);
+  l.source = rows.Text(i, 1);
+  l.remote_id = rows.Text(i, 2);
+  l.person_id = rows.Text(i, 3);
+  l.rule = reconcile::ParseLinkRule(rows.Text(i, 4)).value_or(reconcile::LinkRule::kEmailExact);
+  l.status = reconcile::ParseLinkStatus(rows.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
+  l.evidence = rows.Text(i, 6);
+  l.permissions = ParseTextArray(rows.Text(i, 7));
+  return l;
+}
+
 std::string SubjectsJson(const std::vector<reconcile::SubjectRef>& subjects) {
   json::array out;
   for (const auto& s : subjects) {
@@ -53,25 +103,48 @@ std::string StringsJson(const std::vector<std::string>& items) {
 
 Param OptionalParam(const std::optional<std::string>& v) { return v; }
 
-void CopyFinance(Connection& conn, const std::vector<reconcile::FinancePerson>& records) {
+void CopyFinance(Connection& conn, const std::vector<reconcile::FinancePerson>& records,
+                 const reconcile::LooseRules& rules) {
   conn.Exec(sql::kStageFinance);
   conn.CopyBegin(sql::kCopyFinance);
   for (const auto& r : records) {
     conn.CopyRow({r.source, r.remote_id, r.account_id, r.account_name, r.given_name, r.family_name,
-                  r.email, r.email2, Str(ToString(r.status)), Num(r.updated_at), r.raw_json});
+                  r.email, r.email2, Str(ToString(r.status)), Num(r.updated_at), r.raw_json,
+                  TextArrayLiteral(reconcile::NeighbourKeys(r, rules))});
   }
   conn.CopyEnd();
 }
 
-void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& users) {
+void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& users,
+                const reconcile::LooseRules& rules) {
   conn.Exec(sql::kStagePortal);
   conn.CopyBegin(sql::kCopyPortal);
   for (const auto& u : users) {
     conn.CopyRow({u.source, u.remote_id, u.user_name, u.email, u.given_name, u.family_name,
                   u.display_name, u.active ? "t" : "f", u.deleted ? "t" : "f", Num(u.updated_at),
-                  TextArrayLiteral(u.groups), TextArrayLiteral(u.entitlements), u.raw_json});
+                  TextArrayLiteral(u.groups), TextArrayLiteral(u.entitlements), u.raw_json,
+                  TextArrayLiteral(reconcile::NeighbourKeys(u, rules))});
   }
   conn.CopyEnd();
+}
+
+// Every record of `state` gets its keys under `rules`; the tenant is marked as keyed so.
+void Rekey(Connection& conn, const std::string& tenant, const reconcile::State& state,
+           const reconcile::LooseRules& rules) {
+  conn.Exec(sql::kStageRekey);
+  conn.CopyBegin(sql::kCopyRekey);
+  for (const auto& r : state.finance) {
+    conn.CopyRow({"finance", r.source, r.remote_id,
+                  TextArrayLiteral(reconcile::NeighbourKeys(r, rules))});
+  }
+  for (const auto& u : state.portal) {
+    conn.CopyRow(
+        {"portal", u.source, u.remote_id, TextArrayLiteral(reconcile::NeighbourKeys(u, rules))});
+  }
+  conn.CopyEnd();
+  conn.Exec(sql::kRekeyFinance, {tenant});
+  conn.Exec(sql::kRekeyPortal, {tenant});
+  conn.Exec(sql::kSaveNeighbourKeys, {tenant, reconcile::NeighbourKeyVersion(rules)});
 }
 
 void CopyPersons(Connection& conn, const std::vector<reconcile::Person>& persons) {
@@ -96,9 +169,16 @@ void CopyLinks(Connection& conn, const std::vector<reconcile::Link>& links) {
   conn.CopyEnd();
 }
 
-std::vector<ReviewChange> ApplyReview(Connection& conn, const std::string& tenant,
-                                      const std::string& run,
-                                      const std::vector<reconcile::ReviewItem>& items) {
+std::vector<ReviewChange> ApplyReview(
+    Connection& conn, const std::string& tenant, const std::string& run,
+    const std::vector<reconcile::ReviewItem>& items,
+    const std::optional<std::vector<reconcile::SubjectRef>>& scope) {
+  conn.Exec(sql::kStageScope);  // kCloseReview names it even when it does not use it
+  if (scope) {
+    conn.CopyBegin(sql::kCopyScope);
+    for (const auto& s : *scope) conn.CopyRow({Str(ToString(s.side)), s.source, s.remote_id});
+    conn.CopyEnd();
+  }
   conn.Exec(sql::kStageReview);
   conn.CopyBegin(sql::kCopyReview);
   for (const auto& item : items) {
@@ -108,7 +188,8 @@ std::vector<ReviewChange> ApplyReview(Connection& conn, const std::string& tenan
   conn.CopyEnd();
   std::vector<ReviewChange> changes;
   for (bool opened : {true, false}) {
-    auto rows = conn.Exec(opened ? sql::kOpenReview : sql::kCloseReview, {tenant, run});
+    auto rows = opened ? conn.Exec(sql::kOpenReview, {tenant, run})
+                       : conn.Exec(sql::kCloseReview, {tenant, run, scope ? "t" : "f"});
     for (int i = 0; i < rows.Rows(); ++i) {
       changes.push_back({opened, Str(rows.Text(i, 0)), Str(rows.Text(i, 1)),
                          rows.OptionalText(i, 2), Str(rows.Text(i, 3)), Str(rows.Text(i, 4))});
@@ -171,62 +252,146 @@ reconcile::State CanonicalStore::LoadState(const std::string& tenant_id) {
   reconcile::State state;
   auto finance = conn_.Exec(sql::kLoadFinance, {tenant_id});
   state.finance.reserve(finance.Rows());
-  for (int i = 0; i < finance.Rows(); ++i) {
-    reconcile::FinancePerson r;
-    r.source = finance.Text(i, 0);
-    r.remote_id = finance.Text(i, 1);
-    r.account_id = finance.Text(i, 2);
-    r.account_name = finance.Text(i, 3);
-    r.given_name = finance.Text(i, 4);
-    r.family_name = finance.Text(i, 5);
-    r.email = finance.Text(i, 6);
-    r.email2 = finance.Text(i, 7);
-    r.status =
-        reconcile::ParseLinkStatus(finance.Text(i, 8)).value_or(reconcile::LinkStatus::kActive);
-    r.updated_at = finance.Int(i, 9);
-    state.finance.push_back(std::move(r));
-  }
+  for (int i = 0; i < finance.Rows(); ++i) state.finance.push_back(ReadFinance(finance, i));
   auto portal = conn_.Exec(sql::kLoadPortal, {tenant_id});
   state.portal.reserve(portal.Rows());
-  for (int i = 0; i < portal.Rows(); ++i) {
-    reconcile::PortalUser u;
-    u.source = portal.Text(i, 0);
-    u.remote_id = portal.Text(i, 1);
-    u.user_name = portal.Text(i, 2);
-    u.email = portal.Text(i, 3);
-    u.given_name = portal.Text(i, 4);
-    u.family_name = portal.Text(i, 5);
-    u.display_name = portal.Text(i, 6);
-    u.active = portal.Bool(i, 7);
-    u.updated_at = portal.Int(i, 8);
-    u.groups = ParseTextArray(portal.Text(i, 9));
-    u.entitlements = ParseTextArray(portal.Text(i, 10));
-    u.deleted = portal.Bool(i, 11);
-    state.portal.push_back(std::move(u));
-  }
+  for (int i = 0; i < portal.Rows(); ++i) state.portal.push_back(ReadPortal(portal, i));
   auto persons = conn_.Exec(sql::kLoadPersons, {tenant_id});
   state.persons.reserve(persons.Rows());
   for (int i = 0; i < persons.Rows(); ++i) state.persons.push_back(ReadPerson(persons, i));
   auto links = conn_.Exec(sql::kLoadLinks, {tenant_id});
   state.links.reserve(links.Rows());
-  for (int i = 0; i < links.Rows(); ++i) {
-    reconcile::Link l;
-    l.side = reconcile::ParseSide(links.Text(i, 0)).value_or(reconcile::Side::kFinance);
-    l.source = links.Text(i, 1);
-    l.remote_id = links.Text(i, 2);
-    l.person_id = links.Text(i, 3);
-    l.rule = reconcile::ParseLinkRule(links.Text(i, 4)).value_or(reconcile::LinkRule::kEmailExact);
-    l.status =
-        reconcile::ParseLinkStatus(links.Text(i, 5)).value_or(reconcile::LinkStatus::kActive);
-    l.evidence = links.Text(i, 6);
-    l.permissions = ParseTextArray(links.Text(i, 7));
-    state.links.push_back(std::move(l));
-  }
+  for (int i = 0; i < links.Rows(); ++i) state.links.push_back(ReadLink(links, i));
   auto separate = conn_.Exec(sql::kLoadKeepSeparate, {tenant_id});
   for (int i = 0; i < separate.Rows(); ++i) {
     state.keep_separate.push_back({Str(separate.Text(i, 0)), Str(separate.Text(i, 1))});
   }
   return state;
+}
+
+reconcile::State CanonicalStore::LoadNeighbourhood(
+    const std::string& tenant_id, const std::vector<reconcile::FinancePerson>& finance,
+    const std::vector<reconcile::PortalUser>& portal, const reconcile::LooseRules& rules) {
+  using reconcile::Side;
+  reconcile::State state;
+  // What is loaded, and the frontier of the next hop: keys, records and persons not yet
+  // followed. A hop loads the records the frontier names or shares a key with, then the
+  // links of new records and frontier persons, then those persons (and the persons merged
+  // into them); whatever they name that is new is the next frontier.
+  std::set<std::string> keys_seen, persons_seen;
+  std::set<reconcile::SubjectRef> records_seen, links_seen;
+  std::vector<std::string> keys;
+  std::vector<reconcile::SubjectRef> records;
+  std::vector<std::string> persons;
+  auto add_keys = [&](const std::vector<std::string>& record_keys) {
+    for (const auto& k : record_keys) {
+      if (keys_seen.insert(k).second) keys.push_back(k);
+    }
+  };
+  auto add_person = [&](const std::string& id) {
+    if (persons_seen.insert(id).second) persons.push_back(id);
+  };
+  for (const auto& r : finance) {
+    add_keys(reconcile::NeighbourKeys(r, rules));
+    records.push_back({Side::kFinance, r.source, r.remote_id});
+  }
+  for (const auto& u : portal) {
+    add_keys(reconcile::NeighbourKeys(u, rules));
+    records.push_back({Side::kPortal, u.source, u.remote_id});
+  }
+  std::multimap<std::string, std::string> separate;
+  auto pairs = conn_.Exec(sql::kLoadKeepSeparate, {tenant_id});
+  for (int i = 0; i < pairs.Rows(); ++i) {
+    reconcile::KeepSeparate k{Str(pairs.Text(i, 0)), Str(pairs.Text(i, 1))};
+    separate.emplace(k.person_a, k.person_b);
+    separate.emplace(k.person_b, k.person_a);
+    state.keep_separate.push_back(std::move(k));
+  }
+
+  while (!keys.empty() || !records.empty() || !persons.empty()) {
+    std::vector<std::string> sides, sources, remote_ids;
+    for (const auto& r : records) {
+      sides.push_back(Str(ToString(r.side)));
+      sources.push_back(r.source);
+      remote_ids.push_back(r.remote_id);
+    }
+    const auto key_list = TextArrayLiteral(keys);
+    const auto source_list = TextArrayLiteral(sources);
+    const auto remote_list = TextArrayLiteral(remote_ids);
+    keys.clear();
+    records.clear();
+    // Records: new ones bring their keys, and their links must be followed.
+    std::vector<reconcile::SubjectRef> new_records;
+    auto take = [&](reconcile::SubjectRef ref, const Result& rows, int i, int keys_column) {
+      if (!records_seen.insert(ref).second) return false;
+      add_keys(ParseTextArray(rows.Text(i, keys_column)));
+      new_records.push_back(std::move(ref));
+      return true;
+    };
+    auto f = conn_.Exec(sql::kHoodFinance, {tenant_id, key_list, source_list, remote_list});
+    for (int i = 0; i < f.Rows(); ++i) {
+      if (take({Side::kFinance, Str(f.Text(i, 0)), Str(f.Text(i, 1))}, f, i, 10)) {
+        state.finance.push_back(ReadFinance(f, i));
+      }
+    }
+    auto p = conn_.Exec(sql::kHoodPortal, {tenant_id, key_list, source_list, remote_list});
+    for (int i = 0; i < p.Rows(); ++i) {
+      if (take({Side::kPortal, Str(p.Text(i, 0)), Str(p.Text(i, 1))}, p, i, 12)) {
+        state.portal.push_back(ReadPortal(p, i));
+      }
+    }
+
+    // Links of the new records and of the frontier persons.
+    std::vector<std::string> link_sides, link_sources, link_remote_ids;
+    for (const auto& r : new_records) {
+      link_sides.push_back(Str(ToString(r.side)));
+      link_sources.push_back(r.source);
+      link_remote_ids.push_back(r.remote_id);
+    }
+    const std::vector<std::string> frontier_persons = std::move(persons);
+    persons.clear();
+    if (!new_records.empty() || !frontier_persons.empty()) {
+      auto l = conn_.Exec(sql::kHoodLinks,
+                          {tenant_id, TextArrayLiteral(link_sides), TextArrayLiteral(link_sources),
+                           TextArrayLiteral(link_remote_ids), TextArrayLiteral(frontier_persons)});
+      for (int i = 0; i < l.Rows(); ++i) {
+        reconcile::Link link = ReadLink(l, i);
+        reconcile::SubjectRef ref{link.side, link.source, link.remote_id};
+        if (!links_seen.insert(ref).second) continue;
+        add_person(link.person_id);
+        if (!records_seen.contains(ref)) records.push_back(std::move(ref));
+        state.links.push_back(std::move(link));
+      }
+    }
+    // The frontier persons themselves, the persons merged into them, the ones they were
+    // merged into, and the ones kept separate from them.
+    if (!frontier_persons.empty()) {
+      auto rows = conn_.Exec(sql::kHoodPersons, {tenant_id, TextArrayLiteral(frontier_persons)});
+      std::set<std::string> frontier(frontier_persons.begin(), frontier_persons.end());
+      for (int i = 0; i < rows.Rows(); ++i) {
+        reconcile::Person person = ReadPerson(rows, i);
+        if (!frontier.contains(person.id)) {
+          add_person(person.id);  // merged into a frontier person: loaded with its hop
+          continue;
+        }
+        if (person.merged_into) add_person(*person.merged_into);
+        auto [from, to] = separate.equal_range(person.id);
+        for (auto it = from; it != to; ++it) add_person(it->second);
+        state.persons.push_back(std::move(person));
+      }
+    }
+  }
+  return state;
+}
+
+bool CanonicalStore::StoredKeysMatch(const std::string& tenant_id,
+                                     const reconcile::LooseRules& rules) {
+  auto rows = conn_.Exec(sql::kLoadNeighbourKeys, {tenant_id});
+  return rows.Rows() == 1 && rows.OptionalText(0, 0) == reconcile::NeighbourKeyVersion(rules);
+}
+
+std::int64_t CanonicalStore::CountActivePersons(const std::string& tenant_id) {
+  return conn_.Exec(sql::kCountActivePersons, {tenant_id}).Int(0, 0);
 }
 
 AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
@@ -241,11 +406,11 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
                     "' was lost before commit; nothing was applied");
   }
   if (commit.finance && !commit.finance->empty()) {
-    CopyFinance(conn_, *commit.finance);
+    CopyFinance(conn_, *commit.finance, commit.rules);
     conn_.Exec(sql::kUpsertFinance, {tenant, run});
   }
   if (commit.portal && !commit.portal->empty()) {
-    CopyPortal(conn_, *commit.portal);
+    CopyPortal(conn_, *commit.portal, commit.rules);
     conn_.Exec(sql::kUpsertPortal, {tenant, run});
   }
   const reconcile::Plan& plan = *commit.plan;
@@ -284,7 +449,9 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
     key.push_back(run);
     conn_.Exec(sql::kInsertTombstone, key);
   }
-  applied.review_changes = ApplyReview(conn_, tenant, run, plan.review_items);
+  applied.review_changes =
+      ApplyReview(conn_, tenant, run, plan.review_items, commit.review_scope);
+  if (commit.rekey) Rekey(conn_, tenant, *commit.rekey, commit.rules);
 
   // The run's events: the plan's decisions, then quarantined records, then review changes.
   for (const auto& e : plan.events) {

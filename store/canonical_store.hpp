@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "reconcile/email_key.hpp"
 #include "reconcile/model.hpp"
 #include "store/lease.hpp"
 #include "store/pg.hpp"
@@ -41,6 +42,14 @@ struct RunCommit {
   // Records erased on request this run: tombstoned, and their copies in events and
   // quarantine erased (the record rows themselves arrive already blanked).
   std::vector<reconcile::SubjectRef> erased;
+  // The tenant's rules: the neighbour keys of the records written are computed under them.
+  reconcile::LooseRules rules;
+  // Set when the plan saw only a neighbourhood: the records it held. Review items about
+  // other records are left as they are.
+  std::optional<std::vector<reconcile::SubjectRef>> review_scope;
+  // Set when the stored keys do not match `rules`: the tenant's whole state (every record),
+  // re-keyed under `rules` in this transaction.
+  const reconcile::State* rekey = nullptr;
   // Called inside the transaction just before COMMIT (tests use it to crash at that point).
   std::function<void()> before_commit;
 };
@@ -141,6 +150,17 @@ class CanonicalStore {
 
   // Stored source records (without raw JSON), persons and links of one tenant.
   [[nodiscard]] reconcile::State LoadState(const std::string& tenant_id);
+
+  // The stored neighbourhood of these fetched records (reconcile/neighbourhood.hpp): what an
+  // incremental run must load, and no more. Only valid while StoredKeysMatch(rules).
+  [[nodiscard]] reconcile::State LoadNeighbourhood(
+      const std::string& tenant_id, const std::vector<reconcile::FinancePerson>& finance,
+      const std::vector<reconcile::PortalUser>& portal, const reconcile::LooseRules& rules);
+  // Whether every stored record of the tenant carries neighbour keys made under `rules`.
+  [[nodiscard]] bool StoredKeysMatch(const std::string& tenant_id,
+                                     const reconcile::LooseRules& rules);
+  // Active, not merged-away persons of the tenant (the deactivation safeguard's base).
+  [[nodiscard]] std::int64_t CountActivePersons(const std::string& tenant_id);
 
   // Applies a run in one transaction after re-checking the lease; throws LeaseLost or
   // DbError with nothing committed.

@@ -87,6 +87,51 @@ FROM persons WHERE tenant_id = $1)";
 inline constexpr std::string_view kLoadLinks = R"(
 SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
 FROM links WHERE tenant_id = $1)";
+// The neighbourhood (reconcile/neighbourhood.hpp), one hop at a time: records sharing a key
+// with $2 or named by ($3 source, $4 remote_id); links of records ($2 side, $3, $4) or of
+// persons $5; persons $2 and the persons merged into them. Columns as the kLoad* above, plus
+// the record's match_keys.
+inline constexpr std::string_view kHoodFinance = R"(
+SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
+       status, updated_at, match_keys
+FROM finance_records
+WHERE tenant_id = $1 AND (match_keys && $2::text[] OR (source, remote_id) IN (
+  SELECT * FROM unnest($3::text[], $4::text[]))))";
+inline constexpr std::string_view kHoodPortal = R"(
+SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
+       updated_at, groups, entitlements, deleted, match_keys
+FROM portal_users
+WHERE tenant_id = $1 AND (match_keys && $2::text[] OR (source, remote_id) IN (
+  SELECT * FROM unnest($3::text[], $4::text[]))))";
+inline constexpr std::string_view kHoodLinks = R"(
+SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
+FROM links
+WHERE tenant_id = $1 AND (person_id = ANY($5::text[]) OR (side, source, remote_id) IN (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))))";
+inline constexpr std::string_view kHoodPersons = R"(
+SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from, memberships
+FROM persons WHERE tenant_id = $1 AND (id = ANY($2::text[]) OR merged_into = ANY($2::text[])))";
+inline constexpr std::string_view kCountActivePersons = R"(
+SELECT count(*) FROM persons
+WHERE tenant_id = $1 AND status = 'active' AND merged_into IS NULL)";
+inline constexpr std::string_view kLoadNeighbourKeys =
+    "SELECT neighbour_keys FROM tenants WHERE id = $1";
+inline constexpr std::string_view kSaveNeighbourKeys =
+    "UPDATE tenants SET neighbour_keys = $2 WHERE id = $1";
+// Re-keying every stored record of a tenant under new rules.
+inline constexpr std::string_view kStageRekey = R"(
+CREATE TEMP TABLE stage_rekey (side text, source text, remote_id text, match_keys text[])
+ON COMMIT DROP)";
+inline constexpr std::string_view kCopyRekey = "COPY stage_rekey FROM STDIN";
+inline constexpr std::string_view kRekeyFinance = R"(
+UPDATE finance_records f SET match_keys = k.match_keys FROM stage_rekey k
+WHERE f.tenant_id = $1 AND k.side = 'finance' AND f.source = k.source
+  AND f.remote_id = k.remote_id)";
+inline constexpr std::string_view kRekeyPortal = R"(
+UPDATE portal_users u SET match_keys = k.match_keys FROM stage_rekey k
+WHERE u.tenant_id = $1 AND k.side = 'portal' AND u.source = k.source
+  AND u.remote_id = k.remote_id)";
 inline constexpr std::string_view kLoadKeepSeparate =
     "SELECT person_a, person_b FROM keep_separate WHERE tenant_id = $1";
 inline constexpr std::string_view kInsertKeepSeparate = R"(
@@ -97,41 +142,45 @@ VALUES ($1, least($2, $3), greatest($2, $3), $4) ON CONFLICT DO NOTHING)";
 inline constexpr std::string_view kStageFinance = R"(
 CREATE TEMP TABLE stage_finance (
   source text, remote_id text, account_id text, account_name text, given_name text,
-  family_name text, email text, email2 text, status text, updated_at bigint, raw text
+  family_name text, email text, email2 text, status text, updated_at bigint, raw text,
+  match_keys text[]
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyFinance = "COPY stage_finance FROM STDIN";
 inline constexpr std::string_view kUpsertFinance = R"(
 INSERT INTO finance_records (tenant_id, source, remote_id, account_id, account_name, given_name,
-                             family_name, email, email2, status, updated_at, raw, last_run)
+                             family_name, email, email2, status, updated_at, raw, last_run,
+                             match_keys)
 SELECT $1, source, remote_id, account_id, account_name, given_name, family_name, email, email2,
-       status, updated_at, raw, $2
+       status, updated_at, raw, $2, match_keys
 FROM stage_finance
 ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   account_id = EXCLUDED.account_id, account_name = EXCLUDED.account_name,
   given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
   email = EXCLUDED.email, email2 = EXCLUDED.email2, status = EXCLUDED.status,
-  updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run)";
+  updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run,
+  match_keys = EXCLUDED.match_keys)";
 
 inline constexpr std::string_view kStagePortal = R"(
 CREATE TEMP TABLE stage_portal (
   source text, remote_id text, user_name text, email text, given_name text, family_name text,
   display_name text, active boolean, deleted boolean, updated_at bigint, groups text[],
-  entitlements text[], raw text
+  entitlements text[], raw text, match_keys text[]
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyPortal = "COPY stage_portal FROM STDIN";
 inline constexpr std::string_view kUpsertPortal = R"(
 INSERT INTO portal_users (tenant_id, source, remote_id, user_name, email, given_name, family_name,
                           display_name, active, deleted, updated_at, groups, entitlements, raw,
-                          last_run)
+                          last_run, match_keys)
 SELECT $1, source, remote_id, user_name, email, given_name, family_name, display_name, active,
-       deleted, updated_at, groups, entitlements, raw, $2
+       deleted, updated_at, groups, entitlements, raw, $2, match_keys
 FROM stage_portal
 ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   user_name = EXCLUDED.user_name, email = EXCLUDED.email, given_name = EXCLUDED.given_name,
   family_name = EXCLUDED.family_name, display_name = EXCLUDED.display_name,
   active = EXCLUDED.active, deleted = EXCLUDED.deleted, updated_at = EXCLUDED.updated_at,
   groups = EXCLUDED.groups,
-  entitlements = EXCLUDED.entitlements, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run)";
+  entitlements = EXCLUDED.entitlements, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run,
+  match_keys = EXCLUDED.match_keys)";
 
 inline constexpr std::string_view kStagePersons = R"(
 CREATE TEMP TABLE stage_persons (
@@ -192,11 +241,20 @@ SELECT $1, kind, dedup_key, reason, email, subjects, person_ids, $2 FROM stage_r
                       AND r.status = 'resolved')
 ON CONFLICT (tenant_id, dedup_key) WHERE status = 'open' DO NOTHING
 RETURNING kind, dedup_key, email, subjects, person_ids)";
+// $3: the plan saw only a neighbourhood (stage_scope holds its records), so only items about
+// those records can have gone away.
 inline constexpr std::string_view kCloseReview = R"(
 UPDATE review_items r SET status = 'closed', closed_run = $2
 WHERE r.tenant_id = $1 AND r.status = 'open'
   AND NOT EXISTS (SELECT 1 FROM stage_review s WHERE s.dedup_key = r.dedup_key)
+  AND (NOT $3::boolean OR EXISTS (
+    SELECT 1 FROM jsonb_array_elements(r.subjects) j
+    JOIN stage_scope c ON c.side = j->>'side' AND c.source = j->>'source'
+                      AND c.remote_id = j->>'remote_id'))
 RETURNING kind, dedup_key, email, subjects, person_ids)";
+inline constexpr std::string_view kStageScope = R"(
+CREATE TEMP TABLE stage_scope (side text, source text, remote_id text) ON COMMIT DROP)";
+inline constexpr std::string_view kCopyScope = "COPY stage_scope FROM STDIN";
 
 // --- admin decisions ---------------------------------------------------------------------
 inline constexpr std::string_view kLoadMerge = R"(

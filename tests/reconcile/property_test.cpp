@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "reconcile/email_key.hpp"
+#include "reconcile/neighbourhood.hpp"
 #include "reconcile/reconcile.hpp"
 
 namespace concord::reconcile {
@@ -641,7 +642,8 @@ TEST_P(ReconcileProperty, MergeThenUndoGivesBackTheStateBeforeTheMerge) {
 }
 
 // The neighbourhood of changed records an incremental run loads (DESIGN.md §4 step 4; the
-// store implements it in issue 6): the closure, from the changed records, over
+// store loads it by the keys of reconcile/neighbourhood.hpp): the closure, from the changed
+// records, over
 //  - a record and its person (and the persons on its merged_into chain),
 //  - a person and every record linked to it,
 //  - records sharing an exact email key (email 1 or a secondary address) or a loose key,
@@ -659,27 +661,16 @@ State Neighbourhood(const State& s, const std::set<std::pair<Side, std::string>>
     edges[b].push_back(a);
   };
   std::map<std::string, std::vector<std::size_t>> by_key;
-  auto add_keys = [&](std::size_t node, const std::string& email, const std::string& email2) {
-    EmailField field = SplitEmailField(email);
-    if (field.first.valid()) {
-      by_key["e:" + field.first.key].push_back(node);
-      by_key["l:" + LooseEmailKey(field.first.key, rules)].push_back(node);
-    }
-    for (const std::string& k : field.more) by_key["e:" + k].push_back(node);
-    EmailField second = SplitEmailField(email2);
-    if (second.first.valid()) by_key["e:" + second.first.key].push_back(node);
-    for (const std::string& k : second.more) by_key["e:" + k].push_back(node);
-  };
   std::map<RecordId, std::size_t> record_node;
   for (std::size_t i = 0; i < finance; ++i) {
     const FinancePerson& f = s.finance[i];
     record_node[{Side::kFinance, f.source, f.remote_id}] = i;
-    if (f.status != LinkStatus::kErased) add_keys(i, f.email, f.email2);
+    for (const std::string& key : NeighbourKeys(f, rules)) by_key[key].push_back(i);
   }
   for (std::size_t i = 0; i < s.portal.size(); ++i) {
     const PortalUser& u = s.portal[i];
     record_node[{Side::kPortal, u.source, u.remote_id}] = finance + i;
-    add_keys(finance + i, u.email, "");
+    for (const std::string& key : NeighbourKeys(u, rules)) by_key[key].push_back(finance + i);
   }
   for (auto& [key, nodes] : by_key) {
     for (std::size_t i = 1; i < nodes.size(); ++i) connect(nodes[0], nodes[i]);
