@@ -65,8 +65,10 @@ void Scheduler::Init() {
 
 int Scheduler::Step() {
   if (tenant_ids_.empty()) return 0;
+  const int limit = std::min(settings_.max_claims_per_step, launcher_.Vacancies());
+  if (limit <= 0) return 0;
   auto claims = store_.ClaimDue(tenant_ids_, settings_.owner, clock_.NowMs(),
-                                settings_.claim_for.count(), settings_.max_claims_per_step);
+                                settings_.claim_for.count(), limit);
   int launched = 0;
   for (const auto& claim : claims) {
     {

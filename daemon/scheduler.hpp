@@ -96,13 +96,16 @@ class RunLauncher {
   // Queues a scheduled run; false when the tenant is busy (running) or the daemon stops. A run
   // already queued for the tenant counts as launched (the requests merge).
   [[nodiscard]] virtual bool Launch(const std::string& tenant, bool full) = 0;
+  // How many more runs it can take now without them waiting long: the scheduler claims no
+  // more, so claimed tenants do not sit in a queue while other replicas are idle.
+  [[nodiscard]] virtual int Vacancies() = 0;
 };
 
 struct SchedulerSettings {
   std::map<std::string, ScheduleTiming> tenants;
   std::string owner;  // this replica, as written in claimed_by
   std::chrono::milliseconds claim_for{std::chrono::minutes(30)};
-  int max_claims_per_step = 4;
+  int max_claims_per_step = 16;  // and never more than the launcher's vacancies
 };
 
 class Scheduler {

@@ -38,6 +38,9 @@ namespace json = boost::json;
 constexpr std::chrono::seconds kShutdownWait{7};  // then give up: within 10 s in all
 constexpr std::chrono::milliseconds kForcedReleaseWait{1000};
 constexpr std::chrono::seconds kSchedulerTick{1};
+// Runs of different tenants at once in this process (one per core of the reference machine;
+// PostgreSQL does much of a run's work).
+constexpr int kConcurrentRuns = 2;
 constexpr std::chrono::seconds kStartWait{10};  // for a manual run's row to appear
 constexpr std::chrono::seconds kSettleWait{2};  // for a finished run to release its lease
 
@@ -420,11 +423,11 @@ int Serve(const Config& config, const ServeOptions& options) {
   const auto owner = ProcessOwner();
   Metrics metrics;
   ConnectionPool pool({.url = config.database_url});
-  asio::thread_pool runs(2);
+  asio::thread_pool runs(kConcurrentRuns);
   asio::thread_pool workers(2);
   asio::io_context ioc(1);
 
-  TenantRunner runner(config, runs, pool, metrics, owner);
+  TenantRunner runner(config, runs, kConcurrentRuns, pool, metrics, owner);
   PgScheduleStore schedule(pool);
   SystemClock clock;
   SchedulerSettings scheduler_settings;
@@ -438,10 +441,27 @@ int Serve(const Config& config, const ServeOptions& options) {
     std::lock_guard lock(rng_mutex);
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   });
-  runner.OnFinished([&](const std::string& tenant, const RunReport& report) {
-    scheduler.RunFinished(tenant, report);
-  });
   scheduler.Init();
+
+  // The scheduler's loop: one Step per tick, and one as soon as a run ends (its slot is free),
+  // on a worker, never two at once.
+  auto stepping = std::make_shared<std::atomic<bool>>(false);
+  auto step = [&, stepping] {
+    if (stepping->exchange(true)) return;
+    asio::post(workers, [&, stepping] {
+      try {
+        int launched = scheduler.Step();
+        if (launched > 0) metrics.Add("concord_scheduler_claims_total", {}, launched);
+      } catch (const std::exception& e) {
+        Log(Level::kWarn, "schedule_step_failed", {{"error", e.what()}});
+      }
+      stepping->store(false);
+    });
+  };
+  runner.OnFinished([&, step](const std::string& tenant, const RunReport& report) {
+    scheduler.RunFinished(tenant, report);
+    asio::post(ioc, step);
+  });
 
   ServeBackend backend(config, pool, runner, metrics);
   std::optional<HttpServer> server_holder;
@@ -480,24 +500,12 @@ int Serve(const Config& config, const ServeOptions& options) {
   auto& server = *server_holder;
   server.Start();
 
-  // The scheduler's loop: one Step per tick on a worker, never two at once.
   asio::steady_timer tick(ioc);
-  auto stepping = std::make_shared<std::atomic<bool>>(false);
   std::function<void()> arm = [&] {
     tick.expires_after(kSchedulerTick);
     tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      if (!stepping->exchange(true)) {
-        asio::post(workers, [&, stepping] {
-          try {
-            int launched = scheduler.Step();
-            if (launched > 0) metrics.Add("concord_scheduler_claims_total", {}, launched);
-          } catch (const std::exception& e) {
-            Log(Level::kWarn, "schedule_step_failed", {{"error", e.what()}});
-          }
-          stepping->store(false);
-        });
-      }
+      step();
       arm();
     });
   };

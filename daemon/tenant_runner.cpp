@@ -1,5 +1,6 @@
 #include "daemon/tenant_runner.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "connectors/source.hpp"
@@ -24,8 +25,14 @@ double UnixSeconds() {
 }  // namespace
 
 TenantRunner::TenantRunner(const Config& config, boost::asio::thread_pool& runs,
+                           int concurrent_runs,
                            ConnectionPool& pool, Metrics& metrics, std::string owner)
-    : config_(config), runs_(runs), pool_(pool), metrics_(metrics), owner_(std::move(owner)) {}
+    : config_(config),
+      runs_(runs),
+      concurrent_runs_(concurrent_runs),
+      pool_(pool),
+      metrics_(metrics),
+      owner_(std::move(owner)) {}
 
 std::string TenantRunner::NextOwner() { return owner_ + "/" + std::to_string(++next_owner_); }
 
@@ -90,6 +97,12 @@ bool TenantRunner::Launch(const std::string& tenant, bool full) {
   std::shared_ptr<Entry> entry;
   auto admission = Submit(tenant, {.trigger = "schedule", .full = full}, &entry);
   return admission == Admission::kStarted || admission == Admission::kMerged;
+}
+
+int TenantRunner::Vacancies() {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return 0;
+  return std::max(0, 2 * concurrent_runs_ - static_cast<int>(active_.size()));
 }
 
 bool TenantRunner::Exclusive(const std::string& tenant, const std::function<void()>& work) {

@@ -28,9 +28,10 @@ class TenantRunner final : public RunLauncher {
   // Called on the run's thread after every non-dry sync of a tenant (the scheduler).
   using Finished = std::function<void(const std::string& tenant, const RunReport& report)>;
 
-  // References must outlive the runner; `owner` names this process ("host:pid").
-  TenantRunner(const Config& config, boost::asio::thread_pool& runs, ConnectionPool& pool,
-               Metrics& metrics, std::string owner);
+  // References must outlive the runner; `owner` names this process ("host:pid");
+  // `concurrent_runs` is the number of threads of `runs`.
+  TenantRunner(const Config& config, boost::asio::thread_pool& runs, int concurrent_runs,
+               ConnectionPool& pool, Metrics& metrics, std::string owner);
 
   void OnFinished(Finished finished) { finished_ = std::move(finished); }
 
@@ -47,6 +48,9 @@ class TenantRunner final : public RunLauncher {
                                     std::chrono::milliseconds wait);
 
   bool Launch(const std::string& tenant, bool full) override;
+  // One run queued per thread beside the running ones, so a thread never idles between two
+  // scheduler steps.
+  int Vacancies() override;
 
   // Runs `work` as the tenant's one activity in this process (admin decisions); false when a
   // run of the tenant is queued or running.
@@ -77,6 +81,7 @@ class TenantRunner final : public RunLauncher {
 
   const Config& config_;
   boost::asio::thread_pool& runs_;
+  int concurrent_runs_;
   ConnectionPool& pool_;
   Metrics& metrics_;
   std::string owner_;

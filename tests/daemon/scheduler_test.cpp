@@ -125,6 +125,8 @@ class FakeLauncher final : public RunLauncher {
     launched.push_back({tenant, full});
     return true;
   }
+  int Vacancies() override { return vacancies; }
+  int vacancies = 100;
   std::set<std::string> busy;
   std::vector<std::pair<std::string, bool>> launched;
 };
@@ -158,6 +160,22 @@ TEST_F(SchedulerTest, LaunchesWhenDueAndNotBefore) {
   EXPECT_EQ(store_.rows.at("acme").times.next_run_ms, clock_.now + 15 * kMinute);
   clock_.now += 15 * kMinute;
   EXPECT_EQ(scheduler.Step(), 1);
+}
+
+// Claims never outrun the launcher: a tenant claimed but left queued would wait here while
+// another replica idles.
+TEST_F(SchedulerTest, ClaimsNoMoreThanTheLauncherHasRoomFor) {
+  auto scheduler = Make("r1");
+  scheduler.Init();
+  clock_.now += 24 * 60 * kMinute;
+  launcher_.vacancies = 0;
+  EXPECT_EQ(scheduler.Step(), 0);
+  EXPECT_EQ(store_.rows.at("acme").claimed_by, "");
+  launcher_.vacancies = 1;
+  EXPECT_EQ(scheduler.Step(), 1);
+  EXPECT_EQ(launcher_.launched.size(), 1u);
+  launcher_.vacancies = 5;
+  EXPECT_EQ(scheduler.Step(), 1);  // the other tenant; the first is still claimed
 }
 
 TEST_F(SchedulerTest, FullRunWhenItIsDue) {
