@@ -35,23 +35,40 @@ std::set<RecordKey> KeysOf(const std::vector<Record>& records) {
   return keys;
 }
 
+// A copy of the record without its raw JSON, which is most of its size and is only written,
+// never planned on (stored records are loaded without it too).
+template <typename Record>
+Record WithoutRaw(Record& record) {
+  std::string raw = std::move(record.raw_json);
+  Record copy = record;
+  record.raw_json = std::move(raw);
+  return copy;
+}
+
 // Replaces stored records by this run's fresh copies and adds the new ones.
 template <typename Record>
-void Overlay(std::vector<Record>& stored, const std::vector<Record>& fetched) {
-  std::map<RecordKey, std::size_t> index;
-  for (std::size_t i = 0; i < stored.size(); ++i) {
-    index.emplace(RecordKey(stored[i].source, stored[i].remote_id), i);
-  }
-  std::vector<Record> added;
-  for (const auto& record : fetched) {
-    auto it = index.find({record.source, record.remote_id});
-    if (it != index.end()) {
-      stored[it->second] = record;
-    } else {
-      added.push_back(record);
+void Overlay(std::vector<Record>& stored, std::vector<Record>& fetched) {
+  // Where each fetched record goes, found before `stored` changes: the index views strings
+  // inside it.
+  constexpr auto kNew = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> slot(fetched.size(), kNew);
+  {
+    std::map<RecordKey, std::size_t> index;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      index.emplace(RecordKey(stored[i].source, stored[i].remote_id), i);
+    }
+    for (std::size_t i = 0; i < fetched.size(); ++i) {
+      auto it = index.find({fetched[i].source, fetched[i].remote_id});
+      if (it != index.end()) slot[i] = it->second;
     }
   }
-  stored.insert(stored.end(), added.begin(), added.end());
+  for (std::size_t i = 0; i < fetched.size(); ++i) {
+    if (slot[i] == kNew) {
+      stored.push_back(WithoutRaw(fetched[i]));
+    } else {
+      stored[slot[i]] = WithoutRaw(fetched[i]);
+    }
+  }
 }
 
 // A source that repeats a record on two pages (it changed during the read) must not be

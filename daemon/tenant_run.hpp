@@ -48,6 +48,9 @@ class TenantRun {
   // Prolongs the lease; throws store::LeaseLost when another process took it over.
   void KeepLease();
 
+  // Fail, FinishWithoutApply and Apply end the run and hand its outcome over (outcome() is
+  // left empty but for the run id).
+
   // Ends the run as failed; nothing is applied.
   RunOutcome Fail(const std::string& error);
   // Ends the run without applying its plan (a dry run, or held by a safeguard): the plan is
