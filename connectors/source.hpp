@@ -89,6 +89,8 @@ struct HttpSettings {
   // A Retry-After longer than this fails the fetch at once rather than waiting (e.g. Xero's
   // daily limit); also the longest backoff.
   int max_retry_wait_seconds = 60;
+
+  [[nodiscard]] bool operator==(const HttpSettings&) const = default;
 };
 
 struct XeroSettings {

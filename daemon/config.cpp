@@ -242,10 +242,15 @@ std::string SecretRef::Resolve() const {
 }
 
 const TenantConfig& Config::Tenant(const std::string& id) const {
-  for (const auto& t : tenants) {
-    if (t.id == id) return t;
-  }
+  if (const auto* tenant = FindTenant(id)) return *tenant;
   throw ConfigError("no tenant with id '" + id + "' in the configuration");
+}
+
+const TenantConfig* Config::FindTenant(const std::string& id) const {
+  for (const auto& t : tenants) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
 }
 
 std::chrono::seconds ParseDuration(std::string_view text) {

@@ -26,6 +26,12 @@ struct SecretRef {
 
   // The secret's value; throws ConfigError naming the key when it cannot be read.
   [[nodiscard]] std::string Resolve() const;
+
+  // The same secret wherever it is configured: a tenant's keys move ("tenant[1]" becomes
+  // "tenant[0]") when a tenant before it is removed, and that changes nothing of the tenant.
+  [[nodiscard]] bool operator==(const SecretRef& other) const {
+    return reference == other.reference;
+  }
 };
 
 struct FinanceConfig {
@@ -37,6 +43,8 @@ struct FinanceConfig {
   int minorversion = 75;       // qbo only
   int page_size = 1000;
   connectors::HttpSettings http;
+
+  [[nodiscard]] bool operator==(const FinanceConfig&) const = default;
 };
 
 struct PortalConfig {
@@ -45,6 +53,8 @@ struct PortalConfig {
   SecretRef token;
   int page_size = 500;
   connectors::HttpSettings http;
+
+  [[nodiscard]] bool operator==(const PortalConfig&) const = default;
 };
 
 struct RulesConfig {
@@ -52,6 +62,8 @@ struct RulesConfig {
   std::vector<std::string> plus_domains;
   int max_deactivations = 500;
   double max_deactivation_ratio = 0.2;
+
+  [[nodiscard]] bool operator==(const RulesConfig&) const = default;
 };
 
 struct TenantConfig {
@@ -63,6 +75,9 @@ struct TenantConfig {
   FinanceConfig finance;
   PortalConfig portal;
   RulesConfig rules;
+
+  // Every setting equal: a reload that keeps it changes nothing of the tenant.
+  [[nodiscard]] bool operator==(const TenantConfig&) const = default;
 };
 
 struct HttpConfig {
@@ -84,6 +99,8 @@ struct Config {
 
   // The tenant with this id; throws ConfigError when there is none.
   const TenantConfig& Tenant(const std::string& id) const;
+  // The tenant with this id, or nullptr when there is none.
+  [[nodiscard]] const TenantConfig* FindTenant(const std::string& id) const;
 };
 
 // Parses TOML text. Unknown keys, missing required keys and bad values are errors naming the

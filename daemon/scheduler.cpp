@@ -48,27 +48,54 @@ NextTimes AfterRun(const ScheduleTiming& timing, std::int64_t now_ms, int failur
 
 Scheduler::Scheduler(SchedulerSettings settings, Clock& clock, ScheduleStore& store,
                      RunLauncher& launcher, std::function<double()> random01)
-    : settings_(std::move(settings)),
+    : owner_(std::move(settings.owner)),
+      claim_for_(settings.claim_for),
+      max_claims_per_step_(settings.max_claims_per_step),
       clock_(clock),
       store_(store),
       launcher_(launcher),
-      random01_(std::move(random01)) {
-  for (const auto& [id, timing] : settings_.tenants) tenant_ids_.push_back(id);
+      random01_(std::move(random01)),
+      tenants_(std::move(settings.tenants)) {}
+
+void Scheduler::Ensure(const std::map<std::string, ScheduleTiming>& tenants) {
+  const auto now = clock_.NowMs();
+  for (const auto& [id, timing] : tenants) store_.Ensure(id, FirstTimes(timing, now, random01_()));
 }
 
 void Scheduler::Init() {
-  const auto now = clock_.NowMs();
-  for (const auto& [id, timing] : settings_.tenants) {
-    store_.Ensure(id, FirstTimes(timing, now, random01_()));
+  std::map<std::string, ScheduleTiming> tenants;
+  {
+    std::lock_guard lock(mutex_);
+    tenants = tenants_;
   }
+  Ensure(tenants);
+}
+
+void Scheduler::SetTenants(std::map<std::string, ScheduleTiming> tenants) {
+  std::map<std::string, ScheduleTiming> added;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, timing] : tenants) {
+      if (!tenants_.contains(id)) added.emplace(id, timing);
+    }
+  }
+  // In the table before they can be claimed; the store is not called under the lock.
+  Ensure(added);
+  std::lock_guard lock(mutex_);
+  std::erase_if(failures_, [&](const auto& entry) { return !tenants.contains(entry.first); });
+  tenants_ = std::move(tenants);
 }
 
 int Scheduler::Step() {
-  if (tenant_ids_.empty()) return 0;
-  const int limit = std::min(settings_.max_claims_per_step, launcher_.Vacancies());
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, timing] : tenants_) ids.push_back(id);
+  }
+  if (ids.empty()) return 0;
+  const int limit = std::min(max_claims_per_step_, launcher_.Vacancies());
   if (limit <= 0) return 0;
-  auto claims = store_.ClaimDue(tenant_ids_, settings_.owner, clock_.NowMs(),
-                                settings_.claim_for.count(), limit);
+  auto claims = store_.ClaimDue(ids, owner_, clock_.NowMs(), claim_for_.count(), limit);
   int launched = 0;
   for (const auto& claim : claims) {
     {
@@ -78,31 +105,34 @@ int Scheduler::Step() {
     if (launcher_.Launch(claim.tenant, claim.full_due)) {
       ++launched;
     } else {
-      store_.Release(claim.tenant, settings_.owner);
+      store_.Release(claim.tenant, owner_);
     }
   }
   return launched;
 }
 
 void Scheduler::RunFinished(const std::string& tenant, const RunReport& report) {
-  auto it = settings_.tenants.find(tenant);
-  if (it == settings_.tenants.end()) return;
-  // Not a result of the tenant's: another replica ran it, or this one stopped mid-run.
-  if (report.status == "busy" || report.status == "cancelled") {
-    store_.Release(tenant, settings_.owner);
-    return;
-  }
+  std::optional<ScheduleTiming> timing;
   int failures_before = 0;
   {
     std::lock_guard lock(mutex_);
-    failures_before = failures_[tenant];
+    if (auto it = tenants_.find(tenant); it != tenants_.end()) {
+      timing = it->second;
+      failures_before = failures_[tenant];
+    }
   }
-  auto next = AfterRun(it->second, clock_.NowMs(), failures_before, report, random01_());
+  // Not a result of the tenant's (another replica ran it, or this one stopped mid-run), or a
+  // tenant no longer scheduled here: only the claim goes back.
+  if (!timing || report.status == "busy" || report.status == "cancelled") {
+    store_.Release(tenant, owner_);
+    return;
+  }
+  auto next = AfterRun(*timing, clock_.NowMs(), failures_before, report, random01_());
   {
     std::lock_guard lock(mutex_);
     failures_[tenant] = next.failures;
   }
-  store_.Record(tenant, settings_.owner, next, report);
+  store_.Record(tenant, owner_, next, report);
 }
 
 }  // namespace concord::daemon

@@ -116,21 +116,32 @@ class Scheduler {
 
   // Adds missing tenants to the schedule.
   void Init();
+  // Replaces the tenants this replica schedules (a reload): new ones enter the shared table
+  // as in Init(), removed ones are no longer claimed, changed timings apply from their next
+  // run on (a time already in the table stays). Errors of the store propagate before anything
+  // here has changed.
+  void SetTenants(std::map<std::string, ScheduleTiming> tenants);
   // One round: claims the due tenants and launches them; returns how many were launched.
   // Errors of the store propagate (the periodic loop logs and counts them).
   int Step();
-  // Every finished run of a configured tenant, scheduled or not, moves its schedule.
+  // Every finished run of a scheduled tenant, scheduled or not, moves its schedule; a run of
+  // a tenant removed meanwhile only gives its claim back.
   void RunFinished(const std::string& tenant, const RunReport& report);
 
  private:
-  SchedulerSettings settings_;
+  // Enters these tenants in the shared table unless they are there already.
+  void Ensure(const std::map<std::string, ScheduleTiming>& tenants);
+
+  const std::string owner_;
+  const std::chrono::milliseconds claim_for_;
+  const int max_claims_per_step_;
   Clock& clock_;
   ScheduleStore& store_;
   RunLauncher& launcher_;
   std::function<double()> random01_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the members below
+  std::map<std::string, ScheduleTiming> tenants_;
   std::map<std::string, int> failures_;  // as last claimed or recorded here
-  std::vector<std::string> tenant_ids_;
 };
 
 }  // namespace concord::daemon

@@ -12,6 +12,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -21,6 +23,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/reload.hpp"
 #include "daemon/render.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/tenant_runner.hpp"
@@ -75,6 +78,15 @@ ListenAddress ParseListen(const std::string& listen) {
   boost::system::error_code parse_ec;
   asio::ip::make_address(out.host, parse_ec);
   if (parse_ec) throw bad();
+  return out;
+}
+
+// Each tenant's schedule settings, as the Scheduler takes them.
+std::map<std::string, ScheduleTiming> ScheduleTimings(const Config& config) {
+  std::map<std::string, ScheduleTiming> out;
+  for (const auto& t : config.tenants) {
+    out[t.id] = {.interval = t.interval, .full_interval = t.full_interval};
+  }
   return out;
 }
 
@@ -151,17 +163,16 @@ class PgScheduleStore final : public ScheduleStore {
   ConnectionPool& pool_;
 };
 
-// The admin API's view of the daemon.
+// The admin API's view of the daemon. Each request reads the configuration current when it
+// looks, so a tenant a reload removed answers 404 from then on.
 class ServeBackend final : public ApiBackend {
  public:
-  ServeBackend(const Config& config, ConnectionPool& pool, TenantRunner& runner, Metrics& metrics)
+  ServeBackend(const Reloadable<Config>& config, ConnectionPool& pool, TenantRunner& runner,
+               Metrics& metrics)
       : config_(config), pool_(pool), runner_(runner), metrics_(metrics) {}
 
   bool HasTenant(const std::string& tenant) override {
-    for (const auto& t : config_.tenants) {
-      if (t.id == tenant) return true;
-    }
-    return false;
+    return config_.Current()->FindTenant(tenant) != nullptr;
   }
 
   std::string NotReadyReason() override {
@@ -182,7 +193,7 @@ class ServeBackend final : public ApiBackend {
     try {
       auto conn = pool_.Borrow();
       auto counts = store::RunsStore(*conn).OpenReviewCounts();
-      for (const auto& t : config_.tenants) {
+      for (const auto& t : config_.Current()->tenants) {
         auto it = counts.find(t.id);
         metrics_.Set("concord_review_items_open", {{"tenant", t.id}},
                      static_cast<double>(it == counts.end() ? 0 : it->second));
@@ -297,7 +308,9 @@ class ServeBackend final : public ApiBackend {
       throw ApiError(409, "review_item_not_open",
                      "review item " + std::to_string(review_id) + " is " + item->status);
     }
-    if (!HasTenant(item->tenant_id)) {
+    // One snapshot for the check and the decision's plan.
+    const auto config = config_.Current();
+    if (!config->FindTenant(item->tenant_id)) {
       throw ApiError(409, "unknown_tenant",
                      "the item's tenant '" + item->tenant_id + "' is not configured");
     }
@@ -309,7 +322,7 @@ class ServeBackend final : public ApiBackend {
     bool ran = runner_.Exclusive(item->tenant_id, [&] {
       store::Connection conn(pool_.settings());
       try {
-        outcome = daemon::ResolveReview(conn, config_, review_id, resolution, runner_.NextOwner());
+        outcome = daemon::ResolveReview(conn, *config, review_id, resolution, runner_.NextOwner());
       } catch (const AdminError& e) {
         refused = e.what();
       }
@@ -354,7 +367,8 @@ class ServeBackend final : public ApiBackend {
       throw ApiError(409, "merge_already_undone",
                      "merge " + std::to_string(merge_id) + " is already undone");
     }
-    if (!HasTenant(merge->tenant_id)) {
+    const auto config = config_.Current();
+    if (!config->FindTenant(merge->tenant_id)) {
       throw ApiError(409, "unknown_tenant",
                      "the merge's tenant '" + merge->tenant_id + "' is not configured");
     }
@@ -363,7 +377,7 @@ class ServeBackend final : public ApiBackend {
     bool ran = runner_.Exclusive(merge->tenant_id, [&] {
       store::Connection conn(pool_.settings());
       try {
-        outcome = daemon::UndoMerge(conn, config_, merge_id, runner_.NextOwner());
+        outcome = daemon::UndoMerge(conn, *config, merge_id, runner_.NextOwner());
       } catch (const AdminError& e) {
         refused = e.what();
       }
@@ -388,7 +402,7 @@ class ServeBackend final : public ApiBackend {
     return {false, running ? RunJson(*running) : json::object{}};
   }
 
-  const Config& config_;
+  const Reloadable<Config>& config_;
   ConnectionPool& pool_;
   TenantRunner& runner_;
   Metrics& metrics_;
@@ -412,12 +426,42 @@ void CheckOrMigrate(const Config& config, bool migrate) {
   Log(Level::kInfo, "migrated", {{"applied", applied}, {"version", status.latest}});
 }
 
+// SIGHUP: the configuration file read again and applied as a whole, or not at all when it
+// cannot be loaded or its tokens resolved (the daemon keeps running on what it has). New
+// tenants enter the shared schedule first, as that can fail (the database); the swaps after
+// it cannot. Not concurrently with itself.
+void Reload(const std::string& path, Reloadable<Config>& config, Reloadable<Tokens>& tokens,
+            Scheduler& scheduler) {
+  try {
+    auto reload = PlanReload(*config.Current(), LoadConfig(path));
+    auto new_tokens = ResolveTokens(reload.config.http);
+    scheduler.SetTenants(ScheduleTimings(reload.config));
+    const auto tenants = static_cast<std::int64_t>(reload.config.tenants.size());
+    config.Replace(std::make_shared<const Config>(std::move(reload.config)));
+    tokens.Replace(std::move(new_tokens));
+    for (const auto& key : reload.restart_required) {
+      Log(Level::kWarn, "restart_required",
+          {{"key", key}, {"reason", "'" + key + "' changed: restart to apply; kept as it was"}});
+    }
+    Log(Level::kInfo, "reloaded",
+        {{"tenants", tenants},
+         {"added", static_cast<std::int64_t>(reload.tenants.added.size())},
+         {"removed", static_cast<std::int64_t>(reload.tenants.removed.size())},
+         {"changed", static_cast<std::int64_t>(reload.tenants.changed.size())}});
+  } catch (const std::exception& e) {
+    Log(Level::kError, "reload_failed",
+        {{"error", e.what()}, {"reason", "still running on the configuration it had"}});
+  }
+}
+
 }  // namespace
 
 int Serve(const Config& config, const ServeOptions& options) {
+  // The restart-only settings (database, listener, logging) are read from `config`; the rest
+  // from `live`, which a SIGHUP replaces.
   const auto listen = ParseListen(config.http.listen);
-  auto tokens = ResolveTokens(config.http);
-  std::mutex tokens_mutex;
+  Reloadable<Tokens> tokens(ResolveTokens(config.http));
+  Reloadable<Config> live(std::make_shared<const Config>(config));
   CheckOrMigrate(config, options.migrate);
 
   const auto owner = ProcessOwner();
@@ -427,14 +471,12 @@ int Serve(const Config& config, const ServeOptions& options) {
   asio::thread_pool workers(2);
   asio::io_context ioc(1);
 
-  TenantRunner runner(config, runs, kConcurrentRuns, pool, metrics, owner);
+  TenantRunner runner(live, runs, kConcurrentRuns, pool, metrics, owner);
   PgScheduleStore schedule(pool);
   SystemClock clock;
   SchedulerSettings scheduler_settings;
   scheduler_settings.owner = owner;
-  for (const auto& t : config.tenants) {
-    scheduler_settings.tenants[t.id] = {.interval = t.interval, .full_interval = t.full_interval};
-  }
+  scheduler_settings.tenants = ScheduleTimings(config);
   std::mt19937_64 rng{std::random_device{}()};
   std::mutex rng_mutex;
   Scheduler scheduler(std::move(scheduler_settings), clock, schedule, runner, [&] {
@@ -463,19 +505,14 @@ int Serve(const Config& config, const ServeOptions& options) {
     asio::post(ioc, step);
   });
 
-  ServeBackend backend(config, pool, runner, metrics);
+  ServeBackend backend(live, pool, runner, metrics);
   std::optional<HttpServer> server_holder;
   try {
     server_holder.emplace(
         ioc, workers, HttpServerSettings{.address = listen.host, .port = listen.port},
         [&](const ApiRequest& request, const std::string& peer) {
           const auto started = std::chrono::steady_clock::now();
-          std::shared_ptr<const Tokens> current;
-          {
-            std::lock_guard lock(tokens_mutex);
-            current = tokens;
-          }
-          auto response = HandleApiRequest(request, *current, backend);
+          auto response = HandleApiRequest(request, *tokens.Current(), backend);
           const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -512,20 +549,19 @@ int Serve(const Config& config, const ServeOptions& options) {
   arm();
 
   bool shutting_down = false;
+  std::mutex reload_mutex;
   std::thread waiter;
   asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
       if (ec) return;
       if (signal == SIGHUP) {
-        try {
-          auto fresh = LoadConfig(options.config_path);
-          auto new_tokens = ResolveTokens(fresh.http);
-          std::lock_guard lock(tokens_mutex);
-          tokens = std::move(new_tokens);
-          Log(Level::kInfo, "reloaded", {{"what", "http tokens"}});
-        } catch (const std::exception& e) {
-          Log(Level::kError, "reload_failed", {{"error", e.what()}});
+        // On a worker: entering new tenants in the schedule waits for the database.
+        if (!shutting_down) {
+          asio::post(workers, [&] {
+            std::lock_guard lock(reload_mutex);
+            Reload(options.config_path, live, tokens, scheduler);
+          });
         }
         wait_signal();
         return;

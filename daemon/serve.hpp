@@ -10,11 +10,12 @@
 namespace concord::daemon {
 
 struct ServeOptions {
-  std::string config_path;  // re-read on SIGHUP (tokens)
+  std::string config_path;  // re-read on SIGHUP (tenants, tokens)
   bool migrate = false;     // apply pending migrations instead of refusing to start
 };
 
-// Runs until SIGTERM/SIGINT; returns the process exit code (0 after a clean shutdown).
+// Runs until SIGTERM/SIGINT; SIGHUP reloads the configuration from `options.config_path`
+// (docs/operations.md). Returns the process exit code (0 after a clean shutdown).
 // Throws ConfigError for what must be fixed before it can start (bad listen address, a secret
 // that cannot be read, an old schema without --migrate) and store::DbError when the database
 // cannot be reached at start.

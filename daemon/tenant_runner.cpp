@@ -24,9 +24,9 @@ double UnixSeconds() {
 
 }  // namespace
 
-TenantRunner::TenantRunner(const Config& config, boost::asio::thread_pool& runs,
-                           int concurrent_runs,
-                           ConnectionPool& pool, Metrics& metrics, std::string owner)
+TenantRunner::TenantRunner(const Reloadable<Config>& config, boost::asio::thread_pool& runs,
+                           int concurrent_runs, ConnectionPool& pool, Metrics& metrics,
+                           std::string owner)
     : config_(config),
       runs_(runs),
       concurrent_runs_(concurrent_runs),
@@ -127,28 +127,39 @@ bool TenantRunner::Exclusive(const std::string& tenant, const std::function<void
 }
 
 void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> entry) {
+  // Held to the run's end: a reload meanwhile does not change the settings under it.
+  const auto config = config_.Current();
+  const TenantConfig* tenant_config = config->FindTenant(tenant);
   SyncRequest request;
+  bool dropped = false;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) {
+    request = entry->request;
+    dropped = stopping_ || tenant_config == nullptr;
+    if (dropped) {
       entry->done = true;
       active_.erase(tenant);
-      changed_.notify_all();
-      return;
+    } else {
+      entry->started = true;
     }
-    entry->started = true;
-    request = entry->request;
+  }
+  changed_.notify_all();
+  if (dropped) {
+    if (tenant_config == nullptr) {
+      Log(Level::kInfo, "run_dropped",
+          {{"tenant", tenant}, {"reason", "the tenant is no longer configured"}});
+      if (!request.dry_run) ReportFinished(tenant, {0, "cancelled", request.full});  // the claim
+    }
+    return;
   }
   request.stop = &stop_runs_;
-  changed_.notify_all();
   const auto started = std::chrono::steady_clock::now();
   RunOutcome outcome;
   try {
-    const auto& config = config_.Tenant(tenant);
-    auto finance = MakeFinanceSource(config.finance);
-    auto portal = MakePortalSource(config.portal);
+    auto finance = MakeFinanceSource(tenant_config->finance);
+    auto portal = MakePortalSource(tenant_config->portal);
     store::Connection conn(pool_.settings());
-    SyncJob job(conn, config, *finance, *portal, NextOwner());
+    SyncJob job(conn, *tenant_config, *finance, *portal, NextOwner());
     outcome = job.Run(request);
   } catch (const std::exception& e) {
     // The job records what it can; this is what it could not (database gone, bad secret).
@@ -159,13 +170,9 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   Record(tenant, request, outcome, seconds);
-  if (!request.dry_run && finished_) {
-    try {
-      finished_(tenant,
-                {outcome.run_id, outcome.cancelled ? "cancelled" : outcome.status, request.full});
-    } catch (const std::exception& e) {
-      Log(Level::kError, "schedule_update_failed", {{"tenant", tenant}, {"error", e.what()}});
-    }
+  if (!request.dry_run) {
+    ReportFinished(
+        tenant, {outcome.run_id, outcome.cancelled ? "cancelled" : outcome.status, request.full});
   }
   std::lock_guard lock(mutex_);
   entry->run_id = outcome.run_id;
@@ -173,6 +180,15 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   auto it = active_.find(tenant);
   if (it != active_.end() && it->second == entry) active_.erase(it);
   changed_.notify_all();
+}
+
+void TenantRunner::ReportFinished(const std::string& tenant, const RunReport& report) {
+  if (!finished_) return;
+  try {
+    finished_(tenant, report);
+  } catch (const std::exception& e) {
+    Log(Level::kError, "schedule_update_failed", {{"tenant", tenant}, {"error", e.what()}});
+  }
 }
 
 void TenantRunner::Record(const std::string& tenant, const SyncRequest& request,

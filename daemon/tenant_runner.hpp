@@ -3,7 +3,8 @@
 // process (the tenant lease keeps other processes out). A request for a tenant with a run
 // queued but not started merges into it; one with a run in progress is refused. Every run
 // gets its own connection and a lease owner of its own, so an admin decision and a sync of
-// one tenant can never both hold its lease.
+// one tenant can never both hold its lease. A run takes the configuration current when it
+// starts and keeps it to its end; a queued run of a tenant a reload removed is dropped.
 
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
@@ -18,6 +19,7 @@
 #include "daemon/config.hpp"
 #include "daemon/connection_pool.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/reload.hpp"
 #include "daemon/scheduler.hpp"
 #include "daemon/sync_job.hpp"
 
@@ -25,13 +27,14 @@ namespace concord::daemon {
 
 class TenantRunner final : public RunLauncher {
  public:
-  // Called on the run's thread after every non-dry sync of a tenant (the scheduler).
+  // Called on the run's thread after every non-dry sync of a tenant (the scheduler), and with
+  // status "cancelled" when a queued one is dropped because its tenant was removed.
   using Finished = std::function<void(const std::string& tenant, const RunReport& report)>;
 
   // References must outlive the runner; `owner` names this process ("host:pid");
   // `concurrent_runs` is the number of threads of `runs`.
-  TenantRunner(const Config& config, boost::asio::thread_pool& runs, int concurrent_runs,
-               ConnectionPool& pool, Metrics& metrics, std::string owner);
+  TenantRunner(const Reloadable<Config>& config, boost::asio::thread_pool& runs,
+               int concurrent_runs, ConnectionPool& pool, Metrics& metrics, std::string owner);
 
   void OnFinished(Finished finished) { finished_ = std::move(finished); }
 
@@ -76,10 +79,12 @@ class TenantRunner final : public RunLauncher {
   Admission Submit(const std::string& tenant, const SyncRequest& request,
                    std::shared_ptr<Entry>* entry);
   void Execute(const std::string& tenant, std::shared_ptr<Entry> entry);
+  // Tells finished_ (errors are logged: the run itself is over).
+  void ReportFinished(const std::string& tenant, const RunReport& report);
   void Record(const std::string& tenant, const SyncRequest& request, const RunOutcome& outcome,
               double seconds);
 
-  const Config& config_;
+  const Reloadable<Config>& config_;
   boost::asio::thread_pool& runs_;
   int concurrent_runs_;
   ConnectionPool& pool_;

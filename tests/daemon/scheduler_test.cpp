@@ -227,5 +227,72 @@ TEST_F(SchedulerTest, TwoReplicasNeverClaimTheSameTenant) {
   EXPECT_EQ(r2.Step(), 2);
 }
 
+// A reload: a new tenant enters the table and is claimed when due; a removed one is no longer
+// claimed, and a run of it that was going gives its claim back; a changed interval applies
+// from the tenant's next run on.
+TEST_F(SchedulerTest, SetTenantsAddsRemovesAndRetimes) {
+  auto scheduler = Make("r1");
+  scheduler.Init();
+  clock_.now += 8 * kMinute;
+  ASSERT_EQ(scheduler.Step(), 2);  // acme and beta are running
+
+  scheduler.SetTenants({{"acme", {.interval = 5min, .full_interval = 24h}}, {"gamma", Timing()}});
+  ASSERT_TRUE(store_.rows.contains("gamma"));
+  EXPECT_EQ(store_.rows.at("gamma").times.next_run_ms, clock_.now + 7 * kMinute + 30'000);
+  EXPECT_EQ(store_.rows.at("beta").claimed_by, "r1");
+
+  scheduler.RunFinished("beta", Report("succeeded"));
+  EXPECT_EQ(store_.rows.at("beta").claimed_by, "") << "the claim of a removed tenant goes back";
+  EXPECT_EQ(store_.rows.at("beta").last_status, "") << "and nothing else of its row changes";
+  scheduler.RunFinished("acme", Report("succeeded"));
+  EXPECT_EQ(store_.rows.at("acme").times.next_run_ms, clock_.now + 5 * kMinute);
+
+  launcher_.launched.clear();
+  clock_.now += 8 * kMinute;
+  EXPECT_EQ(scheduler.Step(), 2);
+  std::set<std::string> launched;
+  for (const auto& [tenant, full] : launcher_.launched) launched.insert(tenant);
+  EXPECT_EQ(launched, (std::set<std::string>{"acme", "gamma"}));
+}
+
+// Entering the new tenants fails (the database is away): the scheduler keeps the tenants it
+// had, so the daemon can run on its old configuration entirely.
+TEST_F(SchedulerTest, SetTenantsChangesNothingWhenTheStoreFails) {
+  class FailingEnsure final : public ScheduleStore {
+   public:
+    explicit FailingEnsure(FakeScheduleStore& inner) : inner_(inner) {}
+    void Ensure(const std::string& tenant, const NextTimes& first) override {
+      if (failing) throw std::runtime_error("the database is unreachable");
+      inner_.Ensure(tenant, first);
+    }
+    std::vector<ScheduleClaimed> ClaimDue(const std::vector<std::string>& tenants,
+                                          const std::string& owner, std::int64_t now,
+                                          std::int64_t claim_ms, int limit) override {
+      return inner_.ClaimDue(tenants, owner, now, claim_ms, limit);
+    }
+    void Record(const std::string& tenant, const std::string& owner, const NextTimes& next,
+                const RunReport& report) override {
+      inner_.Record(tenant, owner, next, report);
+    }
+    void Release(const std::string& tenant, const std::string& owner) override {
+      inner_.Release(tenant, owner);
+    }
+    bool failing = false;
+
+   private:
+    FakeScheduleStore& inner_;
+  } store(store_);
+  SchedulerSettings settings;
+  settings.owner = "r1";
+  settings.tenants["acme"] = Timing();
+  Scheduler scheduler(settings, clock_, store, launcher_, [] { return 0.5; });
+  scheduler.Init();
+  store.failing = true;
+  EXPECT_THROW(scheduler.SetTenants({{"gamma", Timing()}}), std::runtime_error);
+  clock_.now += 8 * kMinute;
+  EXPECT_EQ(scheduler.Step(), 1);
+  EXPECT_EQ(launcher_.launched.at(0).first, "acme");
+}
+
 }  // namespace
 }  // namespace concord::daemon

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "store/pg.hpp"
@@ -523,6 +524,93 @@ TEST_F(ServeE2eTest, SchedulerRunsTheTenant) {
             1);
   serve_->Terminate();
   EXPECT_EQ(serve_->WaitFor(15s), 0);
+}
+
+// SIGHUP re-reads the configuration: a tenant added to the file is served by the API and
+// scheduled; one removed from it answers 404 and is no longer scheduled; a changed listen
+// address waits for a restart.
+TEST_F(ServeE2eTest, SighupAddsAndRemovesTenants) {
+  SetInterval("1s");
+  const int port = StartServe();
+  EXPECT_EQ(Get(port, "/v1/tenants/acme-1/syncs").status, 404);
+
+  AddTenantCopies(1);
+  auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+  toml.replace(toml.find("127.0.0.1:0"), std::string("127.0.0.1:0").size(), "127.0.0.1:1");
+  test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  serve_->Signal(SIGHUP);
+  auto status_within = [&](const std::string& path, int status) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (Get(port, path).status != status && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    return Get(port, path).status;
+  };
+  ASSERT_EQ(status_within("/v1/tenants/acme-1/syncs", 200), 200) << serve_->Stderr();
+  EXPECT_NE(serve_->Stderr().find("\"restart_required\""), std::string::npos);
+  EXPECT_NE(serve_->Stderr().find("\"http.listen\""), std::string::npos);
+
+  const std::string scheduled_sql =
+      "SELECT count(*) FROM runs WHERE tenant_id = 'acme-1' AND trigger = 'schedule' "
+      "AND status = 'succeeded'";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (QueryInt(scheduled_sql) < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(QueryInt(scheduled_sql), 1) << "the new tenant is scheduled";
+
+  // Only acme-1 stays (acme's block is the first); a run of acme that is going finishes as it
+  // started.
+  toml = test_support::ReadFile(tmp_.File("concord.toml"));
+  const auto acme_block = toml.find("[[tenant]]");
+  toml.erase(acme_block, toml.find("[[tenant]]", acme_block + 1) - acme_block);
+  test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  serve_->Signal(SIGHUP);
+  ASSERT_EQ(status_within("/v1/tenants/acme/syncs", 404), 404) << serve_->Stderr();
+  EXPECT_EQ(Get(port, "/v1/tenants/acme-1/syncs").status, 200);
+  // A run of acme launched just before the reload may still be writing its row.
+  std::this_thread::sleep_for(500ms);
+  const std::string acme_running =
+      "SELECT count(*) FROM runs WHERE tenant_id = 'acme' AND status = 'running'";
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (QueryInt(acme_running) > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  const std::string acme_runs = "SELECT count(*) FROM runs WHERE tenant_id = 'acme'";
+  const auto acme_before = QueryInt(acme_runs);
+  const auto acme1_before = QueryInt("SELECT count(*) FROM runs WHERE tenant_id = 'acme-1'");
+  std::this_thread::sleep_for(3s);  // three intervals
+  EXPECT_EQ(QueryInt(acme_runs), acme_before) << "the removed tenant is no longer scheduled";
+  EXPECT_GT(QueryInt("SELECT count(*) FROM runs WHERE tenant_id = 'acme-1'"), acme1_before);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE status = 'failed'"), 0);
+
+  serve_->Terminate();
+  EXPECT_EQ(serve_->WaitFor(15s), 0) << serve_->Stderr();
+}
+
+// A configuration file that cannot be loaded on SIGHUP changes nothing: the daemon keeps
+// serving on what it had, the valid part of the broken file included.
+TEST_F(ServeE2eTest, SighupWithABrokenFileKeepsServing) {
+  const int port = StartServe();
+  AddTenantCopies(1);
+  test_support::WriteFile(tmp_.File("concord.toml"),
+                          test_support::ReadFile(tmp_.File("concord.toml")) + "[extra]\nx = 1\n");
+  serve_->Signal(SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (serve_->Stderr().find("\"reload_failed\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto log = serve_->Stderr();
+  ASSERT_NE(log.find("\"reload_failed\""), std::string::npos) << log;
+  EXPECT_NE(log.find("unknown configuration key 'extra'"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\"reloaded\""), std::string::npos) << log;
+  EXPECT_TRUE(serve_->Running());
+  EXPECT_EQ(Get(port, "/v1/tenants/acme/syncs").status, 200);
+  EXPECT_EQ(Get(port, "/v1/tenants/acme-1/syncs").status, 404);
+  auto started = Post(port, "/v1/tenants/acme/syncs", "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_EQ(WaitForRun(port, started.Json().at("id").as_int64()).at("status"), "succeeded");
 }
 
 // A portal-only person merged into a finance contact that appeared later (rule 5), undone

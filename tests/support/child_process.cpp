@@ -282,13 +282,13 @@ bool ChildProcess::Running() {
   return r == 0;
 }
 
-void ChildProcess::Terminate() {
-  if (Running()) ::kill(pid_, SIGTERM);
+void ChildProcess::Signal(int signal) {
+  if (Running()) ::kill(pid_, signal);
 }
 
-void ChildProcess::Kill() {
-  if (Running()) ::kill(pid_, SIGKILL);
-}
+void ChildProcess::Terminate() { Signal(SIGTERM); }
+
+void ChildProcess::Kill() { Signal(SIGKILL); }
 
 int ChildProcess::Stop(std::chrono::milliseconds grace) {
   Terminate();

@@ -76,6 +76,9 @@ class ChildProcess {
   // True until the child has exited (reaps it without blocking).
   [[nodiscard]] bool Running();
 
+  // Sends `signal` (e.g. SIGHUP to make a daemon reload). No-op once the child has been reaped.
+  void Signal(int signal);
+
   // Sends SIGTERM / SIGKILL. No-ops once the child has been reaped.
   void Terminate();
   void Kill();

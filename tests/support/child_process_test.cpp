@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "tests/support/temp_dir.hpp"
@@ -88,6 +89,17 @@ TEST(ChildProcessTest, TerminateAndKillReportTheSignal) {
   ASSERT_EQ(killed.ReadLine(seconds(5)), "up");
   killed.Kill();
   EXPECT_EQ(killed.Wait(), 128 + SIGKILL);
+}
+
+TEST(ChildProcessTest, SignalReachesTheChild) {
+  ChildProcess child = Shell("trap 'echo hup' HUP; echo up; while :; do sleep 0.05; done");
+  ASSERT_EQ(child.ReadLine(seconds(5)), "up");
+  child.Signal(SIGHUP);
+  EXPECT_EQ(child.ReadLine(seconds(5)), "hup");
+  EXPECT_TRUE(child.Running());
+  child.Signal(SIGUSR1);  // not trapped: its default action ends the child
+  EXPECT_EQ(child.Wait(), 128 + SIGUSR1);
+  child.Signal(SIGHUP);  // reaped: nothing to signal
 }
 
 TEST(ChildProcessTest, StopEscalatesToKill) {
