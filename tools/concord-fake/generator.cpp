@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -50,6 +51,8 @@ Rng StreamFor(std::uint64_t seed, std::uint64_t kind, std::uint64_t index) {
 
 constexpr std::uint64_t kContactStream = 1;
 constexpr std::uint64_t kPortalOnlyStream = 2;
+constexpr std::uint64_t kChangeStream = 3;
+constexpr std::uint64_t kUserChangeStream = 4;
 
 std::string Uuid(Rng& rng) {
   const std::uint64_t hi = (rng.Next() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
@@ -202,6 +205,9 @@ bool HasUpper(std::string_view s) {
 
 // One finance person as the walk decides it, with its portal user (if any).
 struct Person {
+  std::uint64_t index = 0;  // position among all finance persons
+  std::uint64_t human = 0;  // index of this human's first finance person
+  std::string key;          // exact email key; empty: no email or an invalid one
   Name first;
   Name last;
   std::string email;         // as finance has it; may be empty or invalid
@@ -256,6 +262,8 @@ class AccountWalk {
   Person MakePerson(Rng& rng, const Account& account, const Name& family,
                     const std::string& company_domain) {
     Person p;
+    p.index = emitted_;
+    p.human = emitted_;
     if (!recent_.empty() && rng.Chance(20)) {
       // The same human on a second account: same names, same email (maybe re-typed in another
       // case), no second portal user.
@@ -263,6 +271,8 @@ class AccountWalk {
       p.first = earlier.first;
       p.last = earlier.last;
       p.email = rng.Chance(300) ? Capitalised(earlier.email) : earlier.email;
+      p.human = earlier.human;
+      p.key = earlier.key;
       p.reused = true;
       return p;
     }
@@ -292,6 +302,9 @@ class AccountWalk {
       return p;
     }
     if (quirk < 215) p.email = Capitalised(p.email);
+    // The local part is lower-case ASCII and portal_domain the A-label: the exact key as
+    // DESIGN.md §5 defines it, known here without normalising anything.
+    p.key = local + "@" + portal_domain;
 
     p.has_portal = rng.Chance(700);
     if (p.has_portal) {
@@ -319,6 +332,63 @@ class AccountWalk {
   std::uint64_t emitted_ = 0;
   std::deque<Person> recent_;
 };
+
+// The users `Generate` writes for one account's persons: a login per person with a portal user,
+// and its twin.
+std::uint64_t UsersOf(const Account& account) {
+  std::uint64_t users = 0;
+  for (const Person& p : account.persons) users += p.has_portal ? (p.portal_twin ? 2 : 1) : 0;
+  return users;
+}
+
+std::uint64_t PortalOnlyUsers(const GeneratorSettings& settings) {
+  return settings.persons * 3 / 10;
+}
+
+// Which finance persons (by index) and users (by position in output order) `changes` picks:
+// K distinct ones of each, drawn from the seed alone (Floyd's algorithm: K draws, no shuffle of
+// N), so the same settings change the same records everywhere.
+class ChangeSet {
+ public:
+  explicit ChangeSet(const GeneratorSettings& settings) {
+    if (settings.changes == 0) return;
+    std::uint64_t users = PortalOnlyUsers(settings);
+    AccountWalk walk(settings);
+    Account account;
+    while (walk.Next(account)) users += UsersOf(account);
+    if (settings.changes > settings.persons || settings.changes > users) {
+      throw std::invalid_argument("--changes " + std::to_string(settings.changes) +
+                                  " is more than the tenant's " + std::to_string(settings.persons) +
+                                  " finance persons or " + std::to_string(users) + " users");
+    }
+    persons_ = Pick(StreamFor(settings.seed, kChangeStream, 0), settings.changes, settings.persons);
+    users_ = Pick(StreamFor(settings.seed, kUserChangeStream, 0), settings.changes, users);
+  }
+
+  [[nodiscard]] bool ChangesPerson(std::uint64_t index) const { return persons_.count(index) > 0; }
+  [[nodiscard]] bool ChangesUser(std::uint64_t position) const {
+    return users_.count(position) > 0;
+  }
+
+ private:
+  static std::unordered_set<std::uint64_t> Pick(Rng rng, std::uint64_t k, std::uint64_t n) {
+    std::unordered_set<std::uint64_t> picked;
+    picked.reserve(k);
+    for (std::uint64_t j = n - k; j < n; ++j) {
+      const std::uint64_t t = rng.Below(j + 1);
+      picked.insert(picked.count(t) > 0 ? j : t);
+    }
+    return picked;
+  }
+
+  std::unordered_set<std::uint64_t> persons_;
+  std::unordered_set<std::uint64_t> users_;
+};
+
+// A changed family name that never equals the old one: double-barrelled, as after a marriage.
+std::string ChangedFamilyName(Rng& rng, std::string_view family) {
+  return std::string(family) + "-" + std::string(rng.Pick(kLastNames).display);
+}
 
 json::array AddressesFor(Rng& rng, const json::storage_ptr& sp) {
   constexpr std::array<std::string_view, 6> kStreets = {"Quay St", "Queen St",   "Lambton Quay",
@@ -357,9 +427,26 @@ json::array PhonesFor(Rng& rng, const json::storage_ptr& sp) {
   return phones;
 }
 
-json::object ContactFor(const GeneratorSettings& settings, const Account& account,
-                        std::unordered_set<std::string>& names, const json::storage_ptr& sp) {
+// The contact for `account` as JSON, and what the generator knows about it in `truth`.
+json::object ContactFor(const GeneratorSettings& settings, const ChangeSet& changes,
+                        const Account& account, std::unordered_set<std::string>& names,
+                        ContactTruth& truth, const json::storage_ptr& sp) {
   Rng rng = StreamFor(settings.seed ^ 0xC0FFEE, kContactStream, account.index);
+  truth = ContactTruth{};
+  truth.archived = account.archived;
+  bool changed = false;
+  for (const Person& p : account.persons) {
+    FinancePersonTruth& t = truth.persons.emplace_back();
+    t.human = p.human;
+    t.email_key = p.key;
+    t.given_name = p.first.display;
+    t.family_name = p.last.display;
+    if (changes.ChangesPerson(p.index)) {
+      Rng change = StreamFor(settings.seed, kChangeStream, p.index + 1);
+      t.family_name = ChangedFamilyName(change, p.last.display);
+      changed = true;
+    }
+  }
   const Person& main = account.persons.front();
   const std::string account_number = "AC-" + std::to_string(100000 + account.index);
   std::string name = account.company
@@ -371,19 +458,20 @@ json::object ContactFor(const GeneratorSettings& settings, const Account& accoun
   if (!names.insert(name).second) name += " (" + account_number + ")";
 
   json::object c(sp);
-  c["ContactID"] = Uuid(rng);
+  truth.contact_id = Uuid(rng);
+  c["ContactID"] = truth.contact_id;
   c["ContactNumber"] = "CN-" + std::to_string(100000 + account.index);
   c["AccountNumber"] = account_number;
   c["ContactStatus"] = account.archived ? "ARCHIVED" : "ACTIVE";
   c["Name"] = name;
   c["FirstName"] = main.first.display;
-  c["LastName"] = main.last.display;
+  c["LastName"] = truth.persons.front().family_name;
   c["EmailAddress"] = main.email;
   json::array persons(sp);
   for (std::size_t i = 1; i < account.persons.size(); ++i) {
     const Person& p = account.persons[i];
     persons.push_back(json::object({{"FirstName", p.first.display},
-                                    {"LastName", p.last.display},
+                                    {"LastName", truth.persons[i].family_name},
                                     {"EmailAddress", p.email},
                                     {"IncludeInEmails", i == 1}},
                                    sp));
@@ -393,23 +481,34 @@ json::object ContactFor(const GeneratorSettings& settings, const Account& accoun
   c["Phones"] = PhonesFor(rng, sp);
   c["IsSupplier"] = false;
   c["IsCustomer"] = true;
-  c["UpdatedDateUTC"] = connectors::FormatXeroDate(
-      kYear2026Start + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis)), true);
+  truth.updated_at = kYear2026Start + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis));
+  if (changed) {
+    truth.updated_at = settings.changed_at;
+    Rng change = StreamFor(settings.seed ^ 0xC0FFEE, kChangeStream, account.index);
+    if (change.Chance(100)) {
+      c["Phones"].as_array()[0].as_object()["PhoneNumber"] =
+          "555-1" + std::to_string(100 + change.Below(900));
+    }
+  }
+  c["UpdatedDateUTC"] = connectors::FormatXeroDate(truth.updated_at, true);
   c["ContactGroups"] = json::array(sp);
   c["HasAttachments"] = false;
   c["HasValidationErrors"] = false;
   return c;
 }
 
+// The SCIM user for `truth` (whose id it fills in), modified at `changed_at` when set.
 json::object UserFor(Rng& rng, std::string_view external_id, std::string_view user_name,
-                     const Name& first, const Name& last, std::string_view email, bool active,
-                     const json::storage_ptr& sp) {
-  const std::string id = Uuid(rng);
+                     std::string_view email, std::optional<reconcile::Millis> changed_at,
+                     UserTruth& truth, const json::storage_ptr& sp) {
+  truth.id = Uuid(rng);
+  const std::string& id = truth.id;
   const reconcile::Millis created =
       kYear2026Start + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
-  const reconcile::Millis modified =
+  reconcile::Millis modified =
       created + static_cast<reconcile::Millis>(rng.Below(kHalfYearMillis / 2)) / 1000 * 1000;
-  const std::string display = std::string(first.display) + " " + std::string(last.display);
+  if (changed_at) modified = *changed_at;
+  const std::string display = truth.given_name + " " + truth.family_name;
   json::array schemas({"urn:ietf:params:scim:schemas:core:2.0:User"}, sp);
   json::array emails(sp);
   emails.push_back(json::object({{"value", email}, {"type", "work"}, {"primary", true}}, sp));
@@ -418,12 +517,12 @@ json::object UserFor(Rng& rng, std::string_view external_id, std::string_view us
        {"id", id},
        {"externalId", external_id},
        {"userName", user_name},
-       {"name",
-        json::object(
-            {{"formatted", display}, {"givenName", first.display}, {"familyName", last.display}},
-            sp)},
+       {"name", json::object({{"formatted", display},
+                              {"givenName", truth.given_name},
+                              {"familyName", truth.family_name}},
+                             sp)},
        {"displayName", display},
-       {"active", active},
+       {"active", truth.active},
        {"emails", std::move(emails)},
        {"meta", json::object({{"resourceType", "User"},
                               {"created", connectors::FormatIsoDateTime(created)},
@@ -443,10 +542,12 @@ std::string Trimmed(std::string_view s) {
 class DatasetSink : public RecordSink {
  public:
   explicit DatasetSink(DatasetBuilder& builder) : builder_(builder) {}
-  void Contact(const json::object& contact) override {
+  void Contact(const json::object& contact, const ContactTruth&) override {
     builder_.AddContact(contact, "generated contact");
   }
-  void User(const json::object& user) override { builder_.AddUser(user, "generated user"); }
+  void User(const json::object& user, const UserTruth&) override {
+    builder_.AddUser(user, "generated user");
+  }
 
  private:
   DatasetBuilder& builder_;
@@ -461,10 +562,10 @@ class DataFileSink : public RecordSink {
          << R"(,"access_token":)" << json::serialize(json::string(settings_.access_token))
          << ",\"contacts\":[\n";
   }
-  void Contact(const json::object& contact) override {
+  void Contact(const json::object& contact, const ContactTruth&) override {
     out_ << (contacts_++ > 0 ? ",\n" : "") << json::serialize(contact);
   }
-  void User(const json::object& user) override {
+  void User(const json::object& user, const UserTruth&) override {
     if (users_ == 0) {
       out_ << "\n]},\n\"scim\":{\"token\":" << json::serialize(json::string(settings_.scim_token))
            << ",\"users\":[\n";
@@ -503,19 +604,34 @@ class RecordArena {
 };
 
 void Generate(const GeneratorSettings& settings, RecordSink& sink) {
+  const ChangeSet changes(settings);
   RecordArena arena;
   {
     std::unordered_set<std::string> names;
     AccountWalk walk(settings);
     Account account;
+    ContactTruth truth;
     while (walk.Next(account)) {
       // The record dies before the arena is reused.
-      sink.Contact(ContactFor(settings, account, names, arena.Fresh()));
+      sink.Contact(ContactFor(settings, changes, account, names, truth, arena.Fresh()), truth);
     }
   }
 
   // Portal users mirroring finance persons, then their twins, then portal-only users.
   std::uint64_t external = 0;
+  UserTruth truth;
+  // The next user: its truth's human, key, activity and names are set by the caller.
+  const auto emit = [&](Rng& rng, std::string_view user_name, std::string_view email) {
+    std::optional<reconcile::Millis> changed_at;
+    if (changes.ChangesUser(external)) {
+      Rng change = StreamFor(settings.seed, kUserChangeStream, external + 1);
+      truth.family_name = ChangedFamilyName(change, truth.family_name);
+      changed_at = settings.changed_at;
+    }
+    const json::object user = UserFor(rng, "portal-" + std::to_string(++external), user_name, email,
+                                      changed_at, truth, arena.Fresh());
+    sink.User(user, truth);
+  };
   AccountWalk walk(settings);
   Account account;
   while (walk.Next(account)) {
@@ -523,25 +639,39 @@ void Generate(const GeneratorSettings& settings, RecordSink& sink) {
     for (const Person& p : account.persons) {
       if (!p.has_portal) continue;
       const std::string user_name = Trimmed(Lower(p.portal_email));
-      sink.User(UserFor(rng, "portal-" + std::to_string(++external), user_name, p.first, p.last,
-                        p.portal_email, p.portal_active, arena.Fresh()));
+      truth = UserTruth{.human = p.human,
+                        .email_key = p.key,
+                        .active = p.portal_active,
+                        .given_name = std::string(p.first.display),
+                        .family_name = std::string(p.last.display)};
+      emit(rng, user_name, p.portal_email);
       if (p.portal_twin) {
         // A second login for the same person, made by hand: same email, other userName.
         const std::string twin_name = user_name.substr(0, user_name.find('@')) + ".2";
-        sink.User(UserFor(rng, "portal-" + std::to_string(++external), twin_name, p.first, p.last,
-                          p.portal_email, true, arena.Fresh()));
+        truth = UserTruth{.human = p.human,
+                          .email_key = p.key,
+                          .active = true,
+                          .given_name = std::string(p.first.display),
+                          .family_name = std::string(p.last.display)};
+        emit(rng, twin_name, p.portal_email);
       }
     }
   }
-  const std::uint64_t portal_only = settings.persons * 3 / 10;
+  const std::uint64_t portal_only = PortalOnlyUsers(settings);
   for (std::uint64_t j = 0; j < portal_only; ++j) {
     Rng rng = StreamFor(settings.seed, kPortalOnlyStream, j);
     const Name& first = rng.Pick(kFirstNames);
     const Name& last = rng.Pick(kLastNames);
     const std::string email = std::string(first.ascii) + "." + std::string(last.ascii) + ".p" +
                               std::to_string(j) + "@" + std::string(rng.Pick(kPersonalDomains));
-    sink.User(UserFor(rng, "portal-" + std::to_string(++external), email, first, last, email,
-                      !rng.Chance(30), arena.Fresh()));
+    // Drawn before the user's own fields, as it always was: the same seed gives the same bytes.
+    const bool active = !rng.Chance(30);
+    truth = UserTruth{.human = std::nullopt,
+                      .email_key = email,
+                      .active = active,
+                      .given_name = std::string(first.display),
+                      .family_name = std::string(last.display)};
+    emit(rng, email, email);
   }
 }
 

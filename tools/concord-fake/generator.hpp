@@ -2,10 +2,13 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "dataset.hpp"
+#include "reconcile/model.hpp"
 
 // A deterministic generator of a realistic tenant: the same settings give the same bytes on
 // every platform (it uses its own SplitMix64, not <random>'s distributions).
@@ -19,25 +22,63 @@
 // with the A-label domain); 0.3 N portal-only users; about 1% of portal users have a twin with
 // the same email (duplicate portal users); about 3% inactive. Names include non-ASCII letters.
 // Timestamps fall in the first half of 2026.
+//
+// With `changes` = K, the same tenant is generated with K finance persons and K portal users
+// changed, as the incremental benchmark needs: each gets a new (double-barrelled) family name,
+// about one changed contact in ten a new phone number, and their contacts' UpdatedDateUTC and
+// the users' meta.lastModified become `changed_at`. Emails and statuses never change, so no
+// change merges or splits a person. Which ones change is a function of the seed alone.
 namespace concord::fake {
 
 struct GeneratorSettings {
   std::uint64_t persons = 0;
   std::uint64_t seed = 1;
+  std::uint64_t changes = 0;         // at most `persons`, and at most the number of users
+  reconcile::Millis changed_at = 0;  // later than every generated timestamp (2026-07-01)
   std::string tenant_id = "b5a3c1d2-0000-4000-8000-000000000001";
   std::string access_token = "demo-xero-token";
   std::string scim_token = "demo-portal-token";
 };
 
-// Receives the generated records in order: every contact, then every user.
+// What the generator knows about a finance person it wrote and concord has to find out: which
+// human it is. Two persons with the same `human` are the same human (the same parent on two
+// family accounts); every other pair is two humans.
+struct FinancePersonTruth {
+  std::uint64_t human = 0;  // the index of the human's first finance person
+  std::string email_key;    // the exact key of its email (A-label domain); empty: none or invalid
+  std::string given_name;
+  std::string family_name;
+};
+
+// The ground truth about one generated contact.
+struct ContactTruth {
+  std::string contact_id;
+  bool archived = false;
+  reconcile::Millis updated_at = 0;
+  std::vector<FinancePersonTruth> persons;  // the main person, then ContactPersons[] in order
+};
+
+// The ground truth about one generated portal user.
+struct UserTruth {
+  std::string id{};
+  std::optional<std::uint64_t> human;  // the finance human whose login it is; none: portal-only
+  std::string email_key;
+  bool active = true;
+  std::string given_name;
+  std::string family_name;
+};
+
+// Receives the generated records in order, each with its ground truth: every contact, then
+// every user.
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
-  virtual void Contact(const boost::json::object& contact) = 0;
-  virtual void User(const boost::json::object& user) = 0;
+  virtual void Contact(const boost::json::object& contact, const ContactTruth& truth) = 0;
+  virtual void User(const boost::json::object& user, const UserTruth& truth) = 0;
 };
 
-// Generates the records into `sink`.
+// Generates the records into `sink`. Throws std::invalid_argument when `changes` is more than
+// the tenant has finance persons or users.
 void Generate(const GeneratorSettings& settings, RecordSink& sink);
 
 // Generates straight into a servable Dataset.

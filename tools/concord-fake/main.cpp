@@ -14,9 +14,11 @@
 #include <iostream>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "dataset.hpp"
+#include "expected.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
 #include "qbo_api.hpp"
@@ -44,7 +46,9 @@ struct Options {
   std::string data_file;
   std::uint64_t generate = 0;
   std::uint64_t seed = 1;
+  std::uint64_t changes = 0;
   bool dump = false;
+  bool expect = false;
   std::string listen_address = "127.0.0.1";
   std::uint16_t xero_port = 0;
   std::uint16_t scim_port = 0;
@@ -210,8 +214,16 @@ int main(int argc, char** argv) {
                                   "serve a generated tenant with N finance persons");
   data->excludes(generate);
   app.add_option("--seed", options.seed, "seed of --generate (default 1)")->needs(generate);
-  app.add_flag("--dump", options.dump, "write the generated tenant as a data file to stdout, exit")
+  app.add_option("--changes", options.changes,
+                 "with --generate: change K finance persons and K users, updated now")
       ->needs(generate);
+  auto* dump = app.add_flag("--dump", options.dump,
+                            "write the generated tenant as a data file to stdout, exit")
+                   ->needs(generate);
+  app.add_flag("--expect", options.expect,
+               "write the generated tenant's expected canonical persons (JSON Lines), exit")
+      ->needs(generate)
+      ->excludes(dump);
   app.add_option("--listen-address", options.listen_address,
                  "IP address to listen on (default 127.0.0.1)");
   app.add_option("--xero-port", options.xero_port, "Xero port (default 0: the OS picks)");
@@ -243,14 +255,20 @@ int main(int argc, char** argv) {
   concord::fake::GeneratorSettings generator;
   generator.persons = options.generate;
   generator.seed = options.seed;
-  if (options.dump) {
-    std::ios::sync_with_stdio(false);
-    concord::fake::WriteGeneratedDataFile(generator, std::cout);
-    std::cout.flush();
-    return std::cout ? kExitOk : kExitFailure;
-  }
-
+  generator.changes = options.changes;
+  // Whole seconds, as SCIM's lastModified has them, so both sources agree on when it changed.
+  generator.changed_at = NowMillis() / 1000 * 1000;
   try {
+    if (options.dump || options.expect) {
+      std::ios::sync_with_stdio(false);
+      if (options.dump) {
+        concord::fake::WriteGeneratedDataFile(generator, std::cout);
+      } else {
+        concord::fake::WriteExpectedProjection(generator, std::cout);
+      }
+      std::cout.flush();
+      return std::cout ? kExitOk : kExitFailure;
+    }
     std::optional<concord::fake::DatasetSource> source;
     if (!options.data_file.empty()) {
       source.emplace(options.data_file);
@@ -259,6 +277,9 @@ int main(int argc, char** argv) {
     }
     return Serve(options, *source);
   } catch (const concord::fake::DatasetError& e) {
+    std::fprintf(stderr, "concord-fake: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {  // --changes more than the tenant has
     std::fprintf(stderr, "concord-fake: %s\n", e.what());
     return kExitUsage;
   }
