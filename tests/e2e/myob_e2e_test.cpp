@@ -238,13 +238,6 @@ const json::object* FindByEmail(const std::vector<json::object>& persons, std::s
   return nullptr;
 }
 
-const json::object* FindByEmail(const std::vector<json::object>& persons, std::string_view email) {
-  for (const auto& p : persons) {
-    if (p.at("email").is_string() && p.at("email").as_string() == email) return &p;
-  }
-  return nullptr;
-}
-
 // A company with two people at its addresses, an inactive individual, and a company whose
 // addresses name no one.
 Data Harbour() {

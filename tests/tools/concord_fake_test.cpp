@@ -630,7 +630,7 @@ TEST(ConcordFakeMyobTest, ServesCustomersOnItsOwnPortWithNextPageLink) {
   EXPECT_EQ(items[1].at("IsActive"), false) << "inactive customers are listed";
   EXPECT_EQ(body.at("Count"), 4);
   const std::string origin = fake.MyobOrigin();
-  EXPECT_EQ(body.at("NextPageLink"),
+  EXPECT_EQ(std::string(body.at("NextPageLink").as_string()),
             origin +
                 "/accountright/cf-1/Contact/Customer?$top=2&$skip=2&$filter=LastModified%20gt%20"
                 "datetime'2026-01-01T00:00:00'");
@@ -639,7 +639,8 @@ TEST(ConcordFakeMyobTest, ServesCustomersOnItsOwnPortWithNextPageLink) {
 
   const HttpResponse files = HttpGet(fake.MyobPort(), "/accountright/", MyobHeaders());
   ASSERT_EQ(files.result_int(), 200) << files.body();
-  EXPECT_EQ(json::parse(files.body()).at(0).at("Uri"), origin + "/accountright/cf-1");
+  EXPECT_EQ(std::string(json::parse(files.body()).at(0).at("Uri").as_string()),
+            origin + "/accountright/cf-1");
 
   const HttpResponse too_big =
       HttpGet(fake.MyobPort(), "/accountright/cf-1/Contact/Customer?$top=1001", MyobHeaders());

@@ -40,7 +40,8 @@ HttpRequest Get(std::string target) {
 
 std::vector<std::string> Uids(const HttpResponse& res) {
   std::vector<std::string> uids;
-  for (const auto& item : json::parse(res.body()).at("Items").as_array()) {
+  const json::value body = json::parse(res.body());
+  for (const auto& item : body.at("Items").as_array()) {
     uids.emplace_back(item.at("UID").as_string());
   }
   return uids;

@@ -224,8 +224,8 @@ HttpResponse Customers(const HttpRequest& req, const MyobCompanyFile& file,
   body += R"(],"NextPageLink":)";
   if (skip + take < rows.size()) {
     boost::urls::url next;
-    const auto base = boost::urls::parse_uri(Origin(req) + std::string(url.path()));
-    if (base) next = *base;
+    const std::string here = Origin(req) + std::string(url.encoded_path());
+    if (const auto base = boost::urls::parse_uri(here)) next = *base;
     next.params().append({"$top", std::to_string(q.top)});
     next.params().append({"$skip", std::to_string(skip + take)});
     if (!q.filter.empty()) next.params().append({"$filter", q.filter});
