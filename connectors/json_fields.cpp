@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "connectors/wire_time.hpp"
+
 namespace concord::connectors::detail {
 
 namespace json = boost::json;
@@ -100,6 +102,33 @@ const json::array* FieldReader::Array(std::string_view key) {
     return nullptr;
   }
   return &member->get_array();
+}
+
+std::optional<bool> FieldReader::Bool(std::string_view key) {
+  const json::value* member = Value(key);
+  if (member == nullptr) return std::nullopt;
+  if (member->is_bool()) return member->get_bool();
+  if (member->is_string() && (member->get_string() == "true" || member->get_string() == "false")) {
+    return member->get_string() == "true";
+  }
+  Fail(WrongType(key, *member, "a boolean"));
+  return std::nullopt;
+}
+
+reconcile::Millis FieldReader::IsoTime(std::string_view key) {
+  const json::value* member = Value(key);
+  if (member == nullptr) return 0;
+  if (!member->is_string()) {
+    Fail(WrongType(key, *member, "a string"));
+    return 0;
+  }
+  const std::optional<reconcile::Millis> at = ParseIsoDateTime(member->get_string());
+  if (!at) {
+    Fail(prefix_ + std::string(key) + " '" + std::string(member->get_string()) +
+         "' is not an ISO-8601 date-time");
+    return 0;
+  }
+  return *at;
 }
 
 void FieldReader::Fail(std::string reason) {

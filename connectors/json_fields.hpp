@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "connectors/malformed_page.hpp"
+#include "reconcile/model.hpp"
 
 namespace concord::connectors::detail {
 
@@ -35,6 +36,12 @@ class FieldReader {
   std::string String(std::string_view key);
   const boost::json::object* Object(std::string_view key);
   const boost::json::array* Array(std::string_view key);
+  // true/false, or the strings "true"/"false" (some gateways and exports write booleans as
+  // strings); nullopt when absent or unreadable.
+  std::optional<bool> Bool(std::string_view key);
+  // An ISO-8601 date-time (connectors/wire_time.hpp; no zone reads as UTC); 0 when absent or
+  // unreadable.
+  reconcile::Millis IsoTime(std::string_view key);
   // The member as is, or nullptr when absent or null.
   const boost::json::value* Value(std::string_view key) const;
 

@@ -36,23 +36,6 @@ void Quarantine(FinancePage& out, std::string remote_id, std::string reason, std
                                               std::move(raw)});
 }
 
-// Reads an ISO-8601 time member of `fields`; absent → 0, anything unreadable → a problem.
-reconcile::Millis ReadTime(FieldReader& fields, std::string_view key, std::string_view name) {
-  const json::value* member = fields.Value(key);
-  if (member == nullptr) return 0;
-  if (!member->is_string()) {
-    fields.Fail(fields.WrongType(key, *member, "a string"));
-    return 0;
-  }
-  const std::optional<reconcile::Millis> at = ParseIsoDateTime(member->get_string());
-  if (!at) {
-    fields.Fail(std::string(name) + " '" + std::string(member->get_string()) +
-                "' is not an ISO-8601 date-time");
-    return 0;
-  }
-  return *at;
-}
-
 // Reads a nested {"<inner>": "..."} member such as PrimaryEmailAddr.Address.
 std::string NestedString(FieldReader& fields, std::string_view key, std::string_view inner) {
   const json::object* object = fields.Object(key);
@@ -61,18 +44,6 @@ std::string NestedString(FieldReader& fields, std::string_view key, std::string_
   std::string value = nested.String(inner);
   fields.Absorb(nested);
   return value;
-}
-
-std::optional<bool> ReadBool(FieldReader& fields, std::string_view key) {
-  const json::value* member = fields.Value(key);
-  if (member == nullptr) return std::nullopt;
-  if (member->is_bool()) return member->get_bool();
-  // Some gateways and exports write booleans as strings.
-  if (member->is_string() && (member->get_string() == "true" || member->get_string() == "false")) {
-    return member->get_string() == "true";
-  }
-  fields.Fail(fields.WrongType(key, *member, "a boolean"));
-  return std::nullopt;
 }
 
 void ParseCustomer(const json::value& value, QboPage& out) {
@@ -104,11 +75,11 @@ void ParseCustomer(const json::value& value, QboPage& out) {
   person.given_name = fields.String("GivenName");
   person.family_name = fields.String("FamilyName");
   person.email = NestedString(fields, "PrimaryEmailAddr", "Address");
-  const std::optional<bool> active = ReadBool(fields, "Active");
+  const std::optional<bool> active = fields.Bool("Active");
   person.status = active.value_or(true) ? LinkStatus::kActive : LinkStatus::kArchived;
   if (const json::object* meta = fields.Object("MetaData")) {
     FieldReader meta_fields(*meta, "MetaData.");
-    person.updated_at = ReadTime(meta_fields, "LastUpdatedTime", "MetaData.LastUpdatedTime");
+    person.updated_at = meta_fields.IsoTime("LastUpdatedTime");
     fields.Absorb(meta_fields);
   }
   ancestry.parent_id = NestedString(fields, "ParentRef", "value");

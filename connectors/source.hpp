@@ -110,6 +110,20 @@ struct QboSettings {
   HttpSettings http;
 };
 
+struct MyobSettings {
+  // The company file's Uri from the company-file list, e.g.
+  // https://arl2.api.myob.com/accountright/<company file id>; customers are read from
+  // {base_url}/Contact/Customer.
+  std::string base_url;
+  std::string api_key;       // resolved secret, sent as x-myobapi-key (the app's client id)
+  std::string access_token;  // resolved secret (OAuth2 bearer token)
+  // Resolved secret sent as x-myobapi-cftoken: base64("<user>:<password>") of the company
+  // file's own sign-in. Empty: not sent (files that sign in through the MYOB account).
+  std::string cftoken;
+  int page_size = 400;  // $top; MYOB's default page, and it caps $top at 1000
+  HttpSettings http;
+};
+
 struct ScimSettings {
   std::string base_url;  // e.g. https://portal.example/scim/v2
   std::string token;     // resolved secret
@@ -117,11 +131,13 @@ struct ScimSettings {
   HttpSettings http;
 };
 
-// The production sources, over connectors::HttpClient (connectors/xero.hpp, qbo.hpp and scim.hpp
-// have the details and test seams). Throw std::invalid_argument naming the setting when settings
-// are unusable (base_url not an absolute http(s) URL, page_size out of range, empty secret).
+// The production sources, over connectors::HttpClient (connectors/xero.hpp, qbo.hpp, myob.hpp and
+// scim.hpp have the details and test seams). Throw std::invalid_argument naming the setting when
+// settings are unusable (base_url not an absolute http(s) URL, page_size out of range, empty
+// secret).
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings);
 std::unique_ptr<FinanceSource> MakeQboSource(QboSettings settings);
+std::unique_ptr<FinanceSource> MakeMyobSource(MyobSettings settings);
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings);
 
 }  // namespace concord::connectors

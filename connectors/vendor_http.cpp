@@ -79,7 +79,7 @@ void RequireHttpSettings(std::string_view connector, const HttpSettings& setting
 
 HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
                             const HttpRequest& request, const HttpSettings& settings,
-                            const SleepFunction& sleep) {
+                            const SleepFunction& sleep, const TransientResponse& also_transient) {
   const std::chrono::milliseconds max_wait = std::chrono::seconds(settings.max_retry_wait_seconds);
   const auto backoff = [&](int attempt) {
     const std::chrono::milliseconds doubled(std::int64_t{500} << std::min(attempt, 20));
@@ -107,7 +107,8 @@ HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport
       throw TransportError(std::string(connector) + ": " + error.what(), false);
     }
     const bool retryable_status = response.status == 429 || response.status == 502 ||
-                                  response.status == 503 || response.status == 504;
+                                  response.status == 503 || response.status == 504 ||
+                                  (also_transient && !response.Ok() && also_transient(response));
     if (!retryable_status || !may_retry) return response;
     std::chrono::milliseconds pause = backoff(attempt);
     if (const std::optional<std::int64_t> retry_after = RetryAfterSeconds(response)) {

@@ -4,6 +4,7 @@
 // FetchErrors an operator can act on. Private to connectors/.
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -27,12 +28,18 @@ void RequireBaseUrl(std::string_view connector, std::string_view base_url);
 // Throws std::invalid_argument naming connector and key for an unusable HttpSettings value.
 void RequireHttpSettings(std::string_view connector, const HttpSettings& settings);
 
-// transport.Get(request), retried after transient failures as HttpSettings describes,
-// waiting through sleep. Returns the last response, which may still carry an error status.
-// A transport failure is rethrown (as TransportError) with the connector's name in front.
+// Says whether a response with a status HttpSettings does not call transient is a passing
+// refusal all the same (MYOB answers its rate limits with 403 RateLimitError, not 429).
+using TransientResponse = std::function<bool(const HttpResponse&)>;
+
+// transport.Get(request), retried after transient failures as HttpSettings describes (and
+// after responses `also_transient` accepts), waiting through sleep. Returns the last
+// response, which may still carry an error status. A transport failure is rethrown (as
+// TransportError) with the connector's name in front.
 HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
                             const HttpRequest& request, const HttpSettings& settings,
-                            const SleepFunction& sleep);
+                            const SleepFunction& sleep,
+                            const TransientResponse& also_transient = {});
 
 // Retry-After in seconds, when the response carries the delta-seconds form.
 std::optional<std::int64_t> RetryAfterSeconds(const HttpResponse& response);

@@ -167,13 +167,19 @@ FinanceConfig ParseFinance(const Table& t) {
     f.realm_id = t.String("realm_id");
     if (f.realm_id.empty()) throw ConfigError("'" + t.Key("realm_id") + "' must not be empty");
     f.minorversion = static_cast<int>(t.Integer("minorversion", 75, 1, 1000));
+  } else if (f.kind == "myob") {
+    t.AllowOnly({"kind", "base_url", "access_token", "api_key", "cftoken", "page_size", "ca_file",
+                 "timeout_seconds"});
+    f.api_key = t.Secret("api_key");
+    if (t.Has("cftoken")) f.cftoken = t.Secret("cftoken");
   } else {
-    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\" or \"qbo\" (MYOB and CSV " +
-                      "come later), got \"" + f.kind + "\"");
+    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\", \"qbo\" or \"myob\" (CSV " +
+                      "comes later), got \"" + f.kind + "\"");
   }
   f.base_url = BaseUrl(t);
   f.access_token = t.Secret("access_token");
-  f.page_size = static_cast<int>(t.Integer("page_size", 1000, 1, 1000));
+  // MYOB's own default page is 400 items; Xero and QBO allow 1000, the fewest round trips.
+  f.page_size = static_cast<int>(t.Integer("page_size", f.kind == "myob" ? 400 : 1000, 1, 1000));
   f.http = Http(t);
   return f;
 }

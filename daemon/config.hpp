@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,12 +36,16 @@ struct SecretRef {
 };
 
 struct FinanceConfig {
-  std::string kind;  // "xero" or "qbo"
+  std::string kind;  // "xero", "qbo" or "myob"
   std::string base_url;
   SecretRef access_token;
   std::string xero_tenant_id;  // xero only
   std::string realm_id;        // qbo only: the company id
   int minorversion = 75;       // qbo only
+  // myob only: the developer key (x-myobapi-key) and, when the company file has its own
+  // sign-in, base64("user:password") for x-myobapi-cftoken (absent: not sent).
+  SecretRef api_key;
+  std::optional<SecretRef> cftoken;
   int page_size = 1000;
   connectors::HttpSettings http;
 

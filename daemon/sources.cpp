@@ -12,6 +12,14 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                       .minorversion = f.minorversion,
                                       .http = f.http});
   }
+  if (f.kind == "myob") {
+    return connectors::MakeMyobSource({.base_url = f.base_url,
+                                       .api_key = f.api_key.Resolve(),
+                                       .access_token = f.access_token.Resolve(),
+                                       .cftoken = f.cftoken ? f.cftoken->Resolve() : std::string(),
+                                       .page_size = f.page_size,
+                                       .http = f.http});
+  }
   return connectors::MakeXeroSource(
       {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
 }

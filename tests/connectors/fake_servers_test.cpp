@@ -1,5 +1,5 @@
-// The real Xero, QBO and SCIM sources against the real concord-fake binary over loopback HTTP:
-// paging, incremental reads, archived contacts, error statuses, transport errors, clocks.
+// The real Xero, QBO, MYOB and SCIM sources against the real concord-fake binary over loopback
+// HTTP: paging, incremental reads, archived contacts, error statuses, transport errors, clocks.
 
 #include "tests/support/fake_servers.hpp"
 
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/myob.hpp"
 #include "connectors/qbo.hpp"
 #include "connectors/scim.hpp"
 #include "connectors/wire_time.hpp"
@@ -487,6 +488,155 @@ TEST_F(QboFakeTest, WrongRealmIs403) {
     EXPECT_EQ(error.status(), 403);
     EXPECT_NE(std::string(error.what()).find("code 3100"), std::string::npos) << error.what();
   }
+}
+
+// ---- MYOB -----------------------------------------------------------------------------------
+
+constexpr const char* kCompanyFile = "8f1c0d2e-0000-4000-8000-000000000001";
+constexpr const char* kMyobKey = "myob-api-key";
+constexpr const char* kMyobToken = "myob-access-token";
+
+// "2024-06-01T01:00:00": MYOB writes LastModified without a zone.
+std::string MyobTimeOf(Millis at) { return FormatIsoSeconds(at); }
+
+json::object MyobCustomer(int n, Millis modified, bool active = true) {
+  const std::string id = std::to_string(n);
+  return json::object{
+      {"UID", "00000000-0000-4000-8000-00000000000" + id},
+      {"CompanyName", "Account " + id},
+      {"IsIndividual", false},
+      {"IsActive", active},
+      {"Addresses", json::array{json::object{{"Location", 1},
+                                             {"ContactName", "Given" + id + " Family" + id},
+                                             {"Email", "c" + id + "@example.com"}},
+                                json::object{{"Location", 2}, {"ContactName", "Second" + id}}}},
+      {"LastModified", MyobTimeOf(modified)},
+      {"RowVersion", "1"}};
+}
+
+class MyobFakeTest : public ::testing::Test {
+ protected:
+  // Seven customers, 3 inactive; each has a primary person and a second one without email.
+  MyobFakeTest() {
+    for (int n = 1; n <= 7; ++n) customers_.push_back(MyobCustomer(n, kJune1 + n * kHour, n != 3));
+    Rewrite();
+    fake_.emplace(data_file_);
+  }
+
+  void Rewrite() {
+    json::array customers(customers_.begin(), customers_.end());
+    json::object myob{{"company_file_id", kCompanyFile},
+                      {"api_key", kMyobKey},
+                      {"access_token", kMyobToken},
+                      {"customers", customers}};
+    if (!cftoken_.empty()) myob["cftoken"] = cftoken_;
+    test_support::WriteFile(data_file_, json::serialize(json::object{{"myob", myob}}));
+  }
+
+  MyobSettings Myob(int page_size) const {
+    MyobSettings settings;
+    settings.base_url = fake_->MyobOrigin() + "/accountright/" + kCompanyFile;
+    settings.api_key = kMyobKey;
+    settings.access_token = kMyobToken;
+    settings.page_size = page_size;
+    settings.http.timeout_seconds = 10;
+    return settings;
+  }
+
+  std::vector<json::object> customers_;
+  std::string cftoken_;
+  test_support::TempDir dir_{"concord-connectors-myob"};
+  std::string data_file_ = dir_.File("data.json");
+  std::optional<test_support::FakeServers> fake_;
+};
+
+TEST_F(MyobFakeTest, FullReadFollowsNextPageLinkAndIncludesInactiveCustomers) {
+  auto source = MakeMyobSource(Myob(3));
+  const FinanceRun run = FetchAll(*source);
+  EXPECT_EQ(run.pages, 3) << "3 + 3 + 1, the last without NextPageLink";
+  EXPECT_EQ(run.persons.size(), 14u);
+  EXPECT_EQ(run.quarantined, 0u);
+  ExpectPlausibleClock(run.summary.source_clock);
+  const std::string three = "00000000-0000-4000-8000-000000000003";
+  EXPECT_EQ(run.persons.at(three).status, LinkStatus::kArchived);
+  EXPECT_EQ(run.persons.at(three + "/persons/#2").status, LinkStatus::kArchived);
+  const reconcile::FinancePerson& one = run.persons.at("00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(one.account_name, "Account 1");
+  EXPECT_EQ(one.given_name, "Given1");
+  EXPECT_EQ(one.family_name, "Family1");
+  EXPECT_EQ(one.email, "c1@example.com");
+  EXPECT_EQ(one.updated_at, kJune1 + kHour);
+}
+
+TEST_F(MyobFakeTest, IncrementalSeesOnlyChanges) {
+  auto source = MakeMyobSource(Myob(2));
+  ASSERT_EQ(FetchAll(*source).persons.size(), 14u);
+
+  customers_[1]["Addresses"].as_array()[0].as_object()["Email"] = "new2@example.com";
+  customers_[1]["LastModified"] = MyobTimeOf(kJuly1);
+  customers_[5]["IsActive"] = false;
+  customers_[5]["LastModified"] = MyobTimeOf(kJuly1 + kHour);
+  Rewrite();
+
+  const FinanceRun run = FetchAll(*source, FetchRequest{kJuly1 - kHour});
+  EXPECT_EQ(run.pages, 1);
+  ASSERT_EQ(run.persons.size(), 4u);
+  EXPECT_EQ(run.persons.at("00000000-0000-4000-8000-000000000002").email, "new2@example.com");
+  EXPECT_EQ(run.persons.at("00000000-0000-4000-8000-000000000006").status, LinkStatus::kArchived);
+
+  const FinanceRun none = FetchAll(*source, FetchRequest{kJuly1 + 2 * kHour});
+  EXPECT_EQ(none.persons.size(), 0u);
+  EXPECT_EQ(none.summary.pages, 1);
+}
+
+TEST_F(MyobFakeTest, CompanyFileCredentialsAreSentWhenConfigured) {
+  cftoken_ = "QWRtaW5pc3RyYXRvcjo=";
+  Rewrite();
+  auto without = MakeMyobSource(Myob(10));
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*without); });
+  EXPECT_NE(message.find("returned 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("InvalidCompanyFileCredentials"), std::string::npos) << message;
+
+  MyobSettings settings = Myob(10);
+  settings.cftoken = cftoken_;
+  auto with = MakeMyobSource(settings);
+  EXPECT_EQ(FetchAll(*with).persons.size(), 14u);
+}
+
+TEST_F(MyobFakeTest, WrongTokenAndKeyNameConnectorUrlErrorAndRequestId) {
+  MyobSettings settings = Myob(3);
+  settings.access_token = "wrong";
+  auto source = MakeMyobSource(settings);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_EQ(message.rfind("myob: GET " + settings.base_url + "/Contact/Customer?$top=3", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("returned 401"), std::string::npos) << message;
+  EXPECT_NE(message.find("OAuthTokenIsInvalid (ErrorCode 31001)"), std::string::npos) << message;
+  EXPECT_NE(message.find("(x-myobapi-requestid: "), std::string::npos) << message;
+
+  settings = Myob(3);
+  settings.api_key = "unknown";
+  source = MakeMyobSource(settings);
+  try {
+    (void)FetchAll(*source);
+    FAIL();
+  } catch (const HttpStatusError& error) {
+    EXPECT_EQ(error.status(), 403);
+    EXPECT_NE(std::string(error.what()).find("DeveloperInactive"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(MyobFakeTest, RateLimitsAreRetriedThenReported) {
+  test_support::FakeServers limited(data_file_, {"--fail-myob", "403"});
+  MyobSettings settings = Myob(3);
+  settings.base_url = limited.MyobOrigin() + "/accountright/" + kCompanyFile;
+  settings.http.max_retries = 1;
+  settings.http.max_retry_wait_seconds = 1;
+  auto source = MakeMyobSource(settings);
+  const std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_NE(message.find("returned 403"), std::string::npos) << message;
+  EXPECT_NE(message.find("RateLimitError"), std::string::npos) << message;
 }
 
 TEST(FakeServersGone, ConnectionRefusedIsAFetchError) {

@@ -1,5 +1,5 @@
-// The paging loops of the Xero, QBO and SCIM sources over a scripted transport: which requests
-// they send, when they stop, what they report, and how they fail. No network.
+// The paging loops of the Xero, QBO, MYOB and SCIM sources over a scripted transport: which
+// requests they send, when they stop, what they report, and how they fail. No network.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "connectors/myob.hpp"
 #include "connectors/qbo.hpp"
 #include "connectors/scim.hpp"
 #include "connectors/xero.hpp"
@@ -761,6 +762,261 @@ TEST(QboSource, RejectsUnusableSettings) {
   bad.minorversion = 0;
   EXPECT_NE(error_of(bad).find("minorversion"), std::string::npos);
   EXPECT_EQ(error_of(Qbo(1000)), "");
+}
+
+// ---- MYOB ---------------------------------------------------------------------------------
+
+constexpr const char* kMyobBase = "https://arl2.myob.test/accountright/cf-1";
+
+MyobSettings Myob(int page_size) {
+  MyobSettings settings;
+  settings.base_url = kMyobBase;
+  settings.api_key = "myob-key";
+  settings.access_token = "myob-token";
+  settings.page_size = page_size;
+  settings.http.timeout_seconds = 11;
+  return settings;
+}
+
+// A Customer page holding customers first..last (UIDs "u<n>"), Count `count`, and `next` as
+// NextPageLink (empty: null).
+HttpResponse MyobPageOf(int first, int last, const std::string& next, int count,
+                        HttpHeaders headers = {}) {
+  std::string items;
+  for (int n = first; n <= last; ++n) {
+    if (!items.empty()) items += ",";
+    items += R"({"UID":"u)" + std::to_string(n) + R"(","CompanyName":"Account )" +
+             std::to_string(n) + R"(","IsActive":true,"Addresses":[{"Location":1,"Email":"p)" +
+             std::to_string(n) + R"(@example.com"}]})";
+  }
+  std::string body = R"({"Items":[)" + items + R"(],"NextPageLink":)" +
+                     (next.empty() ? std::string("null") : "\"" + next + "\"") + R"(,"Count":)" +
+                     std::to_string(count) + "}";
+  headers.emplace_back("x-myobapi-requestid", "req-1");
+  return Json(std::move(body), std::move(headers));
+}
+
+TEST(MyobSource, FollowsNextPageLinkWithEveryHeader) {
+  const std::string page2 = std::string(kMyobBase) + "/Contact/Customer?$top=2&$skip=2";
+  const std::string page3 = std::string(kMyobBase) + "/Contact/Customer?$top=2&$skip=4";
+  ScriptedTransport::Log log;
+  log.responses = {MyobPageOf(1, 2, page2, 5, {{"Date", "Sun, 09 Jun 2024 23:40:11 GMT"}}),
+                   MyobPageOf(3, 4, page3, 5, {{"Date", "Sun, 09 Jun 2024 23:41:00 GMT"}}),
+                   MyobPageOf(5, 5, "", 5)};
+  MyobSettings settings = Myob(2);
+  settings.cftoken = "QWRtaW5pc3RyYXRvcjo=";
+  auto source = MakeMyobSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  const FetchSummary summary = FetchXero(*source, {}, got);
+  EXPECT_EQ(got.remote_ids, (std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}));
+  EXPECT_EQ(summary.pages, 3);
+  EXPECT_EQ(summary.records, 5);
+  EXPECT_EQ(summary.source_clock, 1717976411000) << "the first response's Date header";
+  ASSERT_EQ(log.requests.size(), 3u);
+  EXPECT_EQ(log.requests[0].url, std::string(kMyobBase) + "/Contact/Customer?$top=2");
+  EXPECT_EQ(log.requests[1].url, page2);
+  EXPECT_EQ(log.requests[2].url, page3);
+  for (const HttpRequest& request : log.requests) {
+    EXPECT_EQ(HeaderOf(request, "Authorization"), "Bearer myob-token");
+    EXPECT_EQ(HeaderOf(request, "x-myobapi-key"), "myob-key");
+    EXPECT_EQ(HeaderOf(request, "x-myobapi-version"), "v2");
+    EXPECT_EQ(HeaderOf(request, "x-myobapi-cftoken"), "QWRtaW5pc3RyYXRvcjo=");
+    EXPECT_EQ(HeaderOf(request, "Accept"), "application/json");
+    EXPECT_EQ(request.timeout, std::chrono::seconds(11));
+  }
+}
+
+TEST(MyobSource, IncrementalFiltersOnLastModifiedAndSendsNoCftokenUnlessSet) {
+  ScriptedTransport::Log log;
+  log.responses = {MyobPageOf(1, 1, "", 1)};
+  auto source = MakeMyobSource(Myob(400), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  (void)FetchXero(*source, FetchRequest{1717976411999}, got);
+  ASSERT_EQ(log.requests.size(), 1u);
+  EXPECT_EQ(QueryParam(log.requests[0].url, "$filter"),
+            "LastModified gt datetime'2024-06-09T23:40:11'");
+  EXPECT_EQ(QueryParam(log.requests[0].url, "$top"), "400");
+  EXPECT_EQ(HeaderOf(log.requests[0], "x-myobapi-cftoken"), std::nullopt);
+}
+
+TEST(MyobSource, AnEmptyPageEndsTheFetchEvenWithANextPageLink) {
+  ScriptedTransport::Log log;
+  log.responses = {MyobPageOf(1, 0, std::string(kMyobBase) + "/Contact/Customer?$skip=9", 0)};
+  auto source = MakeMyobSource(Myob(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  EXPECT_EQ(FetchXero(*source, {}, got).pages, 1);
+  EXPECT_TRUE(got.remote_ids.empty());
+}
+
+TEST(MyobSource, RefusesNextPageLinksElsewhereOrToItself) {
+  for (const std::string& next :
+       {std::string("https://evil.test/accountright/cf-1/Contact/Customer?$skip=2"),
+        std::string("http://arl2.myob.test/accountright/cf-1/Contact/Customer?$skip=2"),
+        std::string(kMyobBase) + "/Contact/Customer?$top=2"}) {
+    ScriptedTransport::Log log;
+    log.responses = {MyobPageOf(1, 2, next, 4)};
+    auto source = MakeMyobSource(Myob(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      ADD_FAILURE() << "followed " << next;
+    } catch (const FetchError& error) {
+      EXPECT_NE(std::string(error.what()).find("NextPageLink"), std::string::npos) << error.what();
+    }
+    EXPECT_EQ(log.requests.size(), 1u);
+  }
+}
+
+TEST(MyobSource, AFullReadFailsWhenTheCountChangesBetweenPages) {
+  ScriptedTransport::Log log;
+  const std::string page2 = std::string(kMyobBase) + "/Contact/Customer?$top=2&$skip=2";
+  log.responses = {MyobPageOf(1, 2, page2, 4), MyobPageOf(4, 4, "", 3)};
+  auto source = MakeMyobSource(Myob(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  try {
+    (void)FetchXero(*source, {}, got);
+    FAIL() << "expected FetchError";
+  } catch (const FetchError& error) {
+    EXPECT_NE(std::string(error.what()).find("Count changed from 4 to 3"), std::string::npos)
+        << error.what();
+  }
+  // An incremental read only re-reads what changed since the cursor: a shift is harmless.
+  log.responses = {MyobPageOf(1, 2, page2, 4), MyobPageOf(4, 4, "", 3)};
+  source = MakeMyobSource(Myob(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+  EXPECT_EQ(FetchXero(*source, FetchRequest{1}, got).pages, 2);
+}
+
+TEST(MyobSource, ErrorsNameConnectorUrlStatusErrorsAndRequestId) {
+  struct Case {
+    HttpResponse response;
+    int status;
+    std::vector<std::string> expected;
+  };
+  const Case cases[] = {
+      {HttpResponse{401,
+                    "Unauthorized",
+                    {{"Content-Type", "application/json"}, {"x-myobapi-requestid", "r-401"}},
+                    R"({"Errors":[{"Name":"OAuthTokenIsInvalid","Message":"The supplied )"
+                    R"(OAuth token (Bearer) is not valid","AdditionalDetails":"Header: )"
+                    R"(Authorization","ErrorCode":31001,"Severity":"Error"}]})"},
+       401,
+       {"myob: GET https://arl2.myob.test/accountright/cf-1/Contact/Customer?$top=400",
+        " returned 401 Unauthorized: OAuthTokenIsInvalid (ErrorCode 31001): The supplied",
+        "[Header: Authorization]", "(x-myobapi-requestid: r-401)"}},
+      {HttpResponse{403,
+                    "Forbidden",
+                    {{"Content-Type", "application/json"}},
+                    R"({"Errors":[{"Name":"DeveloperInactive","ErrorCode":403}]})"},
+       403,
+       {"returned 403 Forbidden: DeveloperInactive (ErrorCode 403)"}},
+      {HttpResponse{500, "Internal Server Error", {}, "oops"},
+       500,
+       {"returned 500 Internal Server Error"}},
+  };
+  for (const Case& c : cases) {
+    ScriptedTransport::Log log;
+    log.responses = {c.response};
+    auto source = MakeMyobSource(Myob(400), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      ADD_FAILURE() << "expected HttpStatusError for " << c.status;
+    } catch (const HttpStatusError& error) {
+      EXPECT_EQ(error.status(), c.status);
+      for (const std::string& part : c.expected) {
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
+            << error.what() << "\nshould contain: " << part;
+      }
+    }
+    EXPECT_TRUE(log.sleeps.empty()) << "not retried";
+  }
+}
+
+TEST(MyobSource, RateLimitsAndUnavailableServersAreRetried) {
+  const HttpResponse limited{403,
+                             "Forbidden",
+                             {{"Content-Type", "application/json"}},
+                             R"({"Errors":[{"Name":"RateLimitError","Message":"API key rate )"
+                             R"(limit exceeded","AdditionalDetails":"Header: x-myobapi-key"}]})"};
+  {
+    ScriptedTransport::Log log;
+    log.responses = {limited, HttpResponse{504, "Gateway Timeout", {}, ""},
+                     HttpResponse{429, "Too Many Requests", {{"Retry-After", "2"}}, ""},
+                     MyobPageOf(1, 1, "", 1)};
+    auto source = MakeMyobSource(Myob(400), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    EXPECT_EQ(FetchXero(*source, {}, got).records, 1);
+    EXPECT_EQ(log.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(500),
+                                                                  std::chrono::milliseconds(1000),
+                                                                  std::chrono::seconds(2)}));
+  }
+  {
+    ScriptedTransport::Log log;
+    log.responses = {limited, limited, limited, limited};
+    auto source = MakeMyobSource(Myob(400), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      FAIL() << "expected HttpStatusError";
+    } catch (const HttpStatusError& error) {
+      EXPECT_EQ(error.status(), 403);
+      EXPECT_NE(std::string(error.what()).find("RateLimitError"), std::string::npos)
+          << error.what();
+    }
+    EXPECT_EQ(log.requests.size(), 4u);
+  }
+}
+
+TEST(MyobSource, ErrorBodiesUnderOkNonJsonAndMalformedPagesAreFetchErrors) {
+  const std::pair<HttpResponse, std::string> cases[] = {
+      {HttpResponse{200, "OK", {{"Content-Type", "text/html"}}, "<html>sign in</html>"},
+       "returned Content-Type 'text/html', expected JSON"},
+      {Json(R"({"Errors":[{"Name":"InternalError","Message":"Boom","ErrorCode":1}]})"),
+       "returned 200 with errors: InternalError (ErrorCode 1): Boom"},
+      {Json(R"({"Items":{}})"), "unreadable Customer page: Items is an object"},
+      {Json("{truncated"), "unreadable Customer page"},
+  };
+  for (const auto& [response, expected] : cases) {
+    ScriptedTransport::Log log;
+    log.responses = {response};
+    auto source = MakeMyobSource(Myob(400), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchXero(*source, {}, got);
+      ADD_FAILURE() << "expected a FetchError: " << expected;
+    } catch (const HttpStatusError& error) {
+      ADD_FAILURE() << "not a status error: " << error.what();
+    } catch (const FetchError& error) {
+      EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("myob: GET https://arl2.myob.test/"),
+                std::string::npos);
+    }
+    EXPECT_EQ(got.pages, 0);
+  }
+}
+
+TEST(MyobSource, RejectsUnusableSettings) {
+  const auto error_of = [](MyobSettings settings) -> std::string {
+    ScriptedTransport::Log log;
+    try {
+      (void)MakeMyobSource(std::move(settings), std::make_unique<ScriptedTransport>(log), {});
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  MyobSettings bad = Myob(400);
+  bad.base_url = "arl2.myob.test";
+  EXPECT_NE(error_of(bad).find("base_url"), std::string::npos);
+  EXPECT_NE(error_of(Myob(1001)).find("page_size"), std::string::npos);
+  EXPECT_NE(error_of(Myob(0)).find("page_size"), std::string::npos);
+  bad = Myob(400);
+  bad.api_key.clear();
+  EXPECT_NE(error_of(bad).find("api_key"), std::string::npos);
+  bad = Myob(400);
+  bad.access_token.clear();
+  EXPECT_NE(error_of(bad).find("access_token"), std::string::npos);
+  EXPECT_EQ(error_of(Myob(1000)), "");
 }
 
 }  // namespace

@@ -165,6 +165,63 @@ TEST(ConfigTest, QboErrorsNameTheKey) {
             std::string::npos);
 }
 
+// The MYOB finance section: base_url is the company file's Uri; the developer key and the
+// optional company-file credentials are secrets like the token.
+const std::string kMyobFinance = R"([tenant.finance]
+kind = "myob"
+base_url = "https://arl2.api.myob.com/accountright/8f1c0d2e-0000-4000-8000-000000000001/"
+access_token = "env:ACME_MYOB_TOKEN"
+api_key = "env:ACME_MYOB_API_KEY"
+)";
+
+TEST(ConfigTest, MyobFinanceParsesWithDefaults) {
+  auto config = ParseConfig(WithQbo(kMyobFinance), "test.toml", "");
+  const auto& f = config.Tenant("acme").finance;
+  EXPECT_EQ(f.kind, "myob");
+  EXPECT_EQ(f.base_url,
+            "https://arl2.api.myob.com/accountright/8f1c0d2e-0000-4000-8000-000000000001");
+  EXPECT_EQ(f.access_token.reference, "env:ACME_MYOB_TOKEN");
+  EXPECT_EQ(f.api_key.reference, "env:ACME_MYOB_API_KEY");
+  EXPECT_EQ(f.api_key.key, "tenant[0].finance.api_key");
+  EXPECT_FALSE(f.cftoken.has_value());
+  EXPECT_EQ(f.page_size, 400) << "MYOB's own default page";
+  EXPECT_EQ(f.http.timeout_seconds, 30);
+
+  auto tuned = ParseConfig(
+      WithQbo(kMyobFinance + "cftoken = \"file:/etc/concord/acme-cf\"\npage_size = 1000\n"),
+      "test.toml", "");
+  const auto& t = tuned.Tenant("acme").finance;
+  ASSERT_TRUE(t.cftoken.has_value());
+  EXPECT_EQ(t.cftoken->reference, "file:/etc/concord/acme-cf");
+  EXPECT_EQ(t.page_size, 1000);
+}
+
+TEST(ConfigTest, MyobErrorsNameTheKey) {
+  struct Case {
+    std::string finance, expected;
+  };
+  const Case cases[] = {
+      {Replace(kMyobFinance, "api_key = \"env:ACME_MYOB_API_KEY\"\n", ""),
+       "tenant[0].finance.api_key"},
+      {Replace(kMyobFinance, "env:ACME_MYOB_API_KEY", "literal-key"), "tenant[0].finance.api_key"},
+      {kMyobFinance + "cftoken = \"QWRtaW5pc3RyYXRvcjo=\"\n", "tenant[0].finance.cftoken"},
+      {kMyobFinance + "page_size = 1001\n", "tenant[0].finance.page_size"},
+      {kMyobFinance + "realm_id = \"1\"\n", "tenant[0].finance.realm_id"},
+      {Replace(kMyobFinance, "env:ACME_MYOB_TOKEN", "literal-token"),
+       "tenant[0].finance.access_token"},
+      {Replace(kMyobFinance, "https://arl2.api.myob.com", "arl2.api.myob.com"),
+       "tenant[0].finance.base_url"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(WithQbo(c.finance));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+  EXPECT_NE(ErrorOf(Replace(kContract, "kind = \"xero\"", "kind = \"sage\"")).find("\"myob\""),
+            std::string::npos)
+      << "the error lists the kinds there are";
+}
+
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
   auto text =
       Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");

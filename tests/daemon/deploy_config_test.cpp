@@ -121,6 +121,38 @@ token = "env:P"
   EXPECT_FALSE(qbo->finance.realm_id.empty());
 }
 
+TEST(DeployConfig, ExampleMyobTenantStatesTheDefaults) {
+  auto example = ParseConfig(ReadSource("deploy/concord.example.toml"), "example", "");
+  const TenantConfig* myob = nullptr;
+  for (const auto& t : example.tenants) {
+    if (t.finance.kind == "myob") myob = &t;
+  }
+  ASSERT_NE(myob, nullptr) << "the example shows a MYOB tenant";
+  auto minimal = ParseConfig(R"(
+[database]
+url = "postgresql:///x"
+[[tenant]]
+id = "m"
+[tenant.finance]
+kind = "myob"
+base_url = "https://arl2.api.myob.com/accountright/cf"
+api_key = "env:K"
+access_token = "env:Q"
+[tenant.portal]
+kind = "scim"
+base_url = "https://portal.example/scim/v2"
+token = "env:P"
+)",
+                             "minimal", "");
+  const auto& m = minimal.tenants.at(0).finance;
+  EXPECT_EQ(myob->finance.page_size, m.page_size);
+  EXPECT_EQ(myob->finance.http.ca_file, m.http.ca_file);
+  EXPECT_EQ(myob->finance.http.timeout_seconds, m.http.timeout_seconds);
+  EXPECT_EQ(myob->finance.cftoken.has_value(), m.cftoken.has_value())
+      << "cftoken is shown commented out: not sent by default";
+  EXPECT_FALSE(myob->finance.api_key.reference.empty());
+}
+
 TEST(DeployConfig, DemoParses) {
   auto config = ParseConfig(ReadSource("deploy/demo/concord.toml"), "demo", "");
   EXPECT_EQ(config.tenants.size(), 1u);

@@ -36,7 +36,8 @@ FakeServers::FakeServers(std::vector<std::string> args, std::chrono::millisecond
   xero_port_ = IntMember(line, "xero_port");
   scim_port_ = IntMember(line, "scim_port");
   qbo_port_ = IntMember(line, "qbo_port");
-  if (xero_port_ <= 0 || scim_port_ <= 0 || qbo_port_ <= 0) {
+  myob_port_ = IntMember(line, "myob_port");
+  if (xero_port_ <= 0 || scim_port_ <= 0 || qbo_port_ <= 0 || myob_port_ <= 0) {
     throw ChildProcessError("concord-fake printed an unexpected ready line: " + line +
                             "\nstderr:\n" + process_.Stderr());
   }
@@ -71,6 +72,10 @@ std::string FakeServers::ScimOrigin() const {
 
 std::string FakeServers::QboOrigin() const {
   return "http://127.0.0.1:" + std::to_string(qbo_port_);
+}
+
+std::string FakeServers::MyobOrigin() const {
+  return "http://127.0.0.1:" + std::to_string(myob_port_);
 }
 
 }  // namespace concord::test_support

@@ -35,12 +35,16 @@ class FakeServers {
   [[nodiscard]] int XeroPort() const { return xero_port_; }
   [[nodiscard]] int ScimPort() const { return scim_port_; }
   [[nodiscard]] int QboPort() const { return qbo_port_; }
+  [[nodiscard]] int MyobPort() const { return myob_port_; }
   // "http://127.0.0.1:<port>": the Xero base URL is XeroOrigin() + "/api.xro/2.0".
   [[nodiscard]] std::string XeroOrigin() const;
   // "http://127.0.0.1:<port>": the SCIM base URL is ScimOrigin() + "/scim/v2".
   [[nodiscard]] std::string ScimOrigin() const;
   // "http://127.0.0.1:<port>": the QBO base URL (queries go to /v3/company/{realm}/query).
   [[nodiscard]] std::string QboOrigin() const;
+  // "http://127.0.0.1:<port>": a MYOB company file's base URL is
+  // MyobOrigin() + "/accountright/<company_file_id>".
+  [[nodiscard]] std::string MyobOrigin() const;
 
   // The process, for its stderr (one line per request) or to stop it early.
   [[nodiscard]] ChildProcess& Process() { return process_; }
@@ -51,6 +55,7 @@ class FakeServers {
   int xero_port_ = 0;
   int scim_port_ = 0;
   int qbo_port_ = 0;
+  int myob_port_ = 0;
 };
 
 }  // namespace concord::test_support

@@ -152,7 +152,9 @@ TEST(ConcordFakeProcessTest, PrintsOneReadyLineAndExitsZeroOnSigterm) {
   ChildProcess fake(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", dir.File("data.json")}});
   const std::string line = fake.ReadLine(30s);
   EXPECT_TRUE(std::regex_match(
-      line, std::regex(R"(\{"xero_port":[0-9]+,"scim_port":[0-9]+,"qbo_port":[0-9]+\})")))
+      line,
+      std::regex(
+          R"(\{"xero_port":[0-9]+,"scim_port":[0-9]+,"qbo_port":[0-9]+,"myob_port":[0-9]+\})")))
       << line;
   fake.Terminate();
   EXPECT_EQ(fake.Wait(), 0) << fake.Stderr();
@@ -581,6 +583,98 @@ TEST(ConcordFakeQboTest, RejectsABadCustomerWithExitCode2) {
   ChildProcess fake(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", dir.File("data.json")}});
   EXPECT_EQ(fake.Wait(), 2);
   EXPECT_NE(fake.Stderr().find("qbo.customers[0]"), std::string::npos) << fake.Stderr();
+}
+
+// MYOB over real HTTP: headers checked, OData paging with NextPageLink back to this port.
+std::string MyobDataFile(std::optional<int> fail_status = std::nullopt) {
+  json::array customers;
+  for (int n = 1; n <= 5; ++n) {
+    customers.push_back(json::object{
+        {"UID", "u" + std::to_string(n)},
+        {"CompanyName", "Customer " + std::to_string(n)},
+        {"IsActive", n != 3},
+        {"Addresses", json::array{json::object{
+                          {"Location", 1}, {"Email", "c" + std::to_string(n) + "@example.com"}}}},
+        {"LastModified", "2026-01-0" + std::to_string(n) + "T00:00:00"}});
+  }
+  json::object myob{{"company_file_id", "cf-1"},
+                    {"api_key", "myob-key"},
+                    {"access_token", "myob-token"},
+                    {"customers", customers}};
+  if (fail_status) myob["fail_status"] = *fail_status;
+  return json::serialize(json::object{{"myob", myob}});
+}
+
+Headers MyobHeaders() {
+  return {{"Authorization", "Bearer myob-token"},
+          {"x-myobapi-key", "myob-key"},
+          {"x-myobapi-version", "v2"}};
+}
+
+TEST(ConcordFakeMyobTest, ServesCustomersOnItsOwnPortWithNextPageLink) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"), MyobDataFile());
+  FakeServers fake(dir.File("data.json"));
+  ASSERT_GT(fake.MyobPort(), 0);
+  const HttpResponse page =
+      HttpGet(fake.MyobPort(),
+              "/accountright/cf-1/Contact/"
+              "Customer?$top=2&$filter=LastModified%20gt%20datetime'2026-01-01T00:00:00'",
+              MyobHeaders());
+  ASSERT_EQ(page.result_int(), 200) << page.body();
+  const json::value body = json::parse(page.body());
+  const json::array& items = body.at("Items").as_array();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].at("UID"), "u2");
+  EXPECT_EQ(items[1].at("UID"), "u3");
+  EXPECT_EQ(items[1].at("IsActive"), false) << "inactive customers are listed";
+  EXPECT_EQ(body.at("Count"), 4);
+  const std::string origin = fake.MyobOrigin();
+  EXPECT_EQ(std::string(body.at("NextPageLink").as_string()),
+            origin +
+                "/accountright/cf-1/Contact/Customer?$top=2&$skip=2&$filter=LastModified%20gt%20"
+                "datetime'2026-01-01T00:00:00'");
+  EXPECT_FALSE(Header(page, "x-myobapi-requestid").empty());
+  EXPECT_FALSE(Header(page, "ETag").empty());
+
+  const HttpResponse files = HttpGet(fake.MyobPort(), "/accountright/", MyobHeaders());
+  ASSERT_EQ(files.result_int(), 200) << files.body();
+  EXPECT_EQ(std::string(json::parse(files.body()).at(0).at("Uri").as_string()),
+            origin + "/accountright/cf-1");
+
+  const HttpResponse too_big =
+      HttpGet(fake.MyobPort(), "/accountright/cf-1/Contact/Customer?$top=1001", MyobHeaders());
+  EXPECT_EQ(too_big.result_int(), 400);
+  const HttpResponse unauthorized =
+      HttpGet(fake.MyobPort(), "/accountright/cf-1/Contact/Customer",
+              {{"x-myobapi-key", "myob-key"}, {"x-myobapi-version", "v2"}});
+  EXPECT_EQ(unauthorized.result_int(), 401);
+  EXPECT_EQ(json::parse(unauthorized.body()).at("Errors").at(0).at("Name"), "OAuthTokenIsInvalid");
+}
+
+TEST(ConcordFakeMyobTest, FailStatusFromTheDataFileOrTheFlag) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"), MyobDataFile(500));
+  FakeServers fake(dir.File("data.json"));
+  const std::string target = "/accountright/cf-1/Contact/Customer";
+  EXPECT_EQ(HttpGet(fake.MyobPort(), target, MyobHeaders()).result_int(), 500);
+  WriteFile(dir.File("data.json"), MyobDataFile());
+  EXPECT_EQ(HttpGet(fake.MyobPort(), target, MyobHeaders()).result_int(), 200);
+
+  FakeServers flagged(dir.File("data.json"), {"--fail-myob", "403"});
+  const HttpResponse limited = HttpGet(flagged.MyobPort(), target, MyobHeaders());
+  EXPECT_EQ(limited.result_int(), 403);
+  EXPECT_NE(limited.body().find("RateLimitError"), std::string::npos);
+}
+
+TEST(ConcordFakeMyobTest, RejectsABadCustomerWithExitCode2) {
+  TempDir dir;
+  WriteFile(dir.File("data.json"),
+            R"({"myob":{"company_file_id":"cf","api_key":"k","access_token":"a",)"
+            R"("customers":[{"UID":"u1"}]}})");
+  ChildProcess fake(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", dir.File("data.json")}});
+  EXPECT_EQ(fake.Wait(), 2);
+  EXPECT_NE(fake.Stderr().find("myob.customers[0]"), std::string::npos) << fake.Stderr();
 }
 
 }  // namespace

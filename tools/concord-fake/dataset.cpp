@@ -154,6 +154,36 @@ void DatasetBuilder::AddCustomer(const json::object& customer, std::string_view 
   dataset_.qbo.customers.push_back(std::move(c));
 }
 
+void DatasetBuilder::SetMyobCompanyFile(std::string id, std::string api_key,
+                                        std::string access_token, std::string cftoken) {
+  dataset_.myob.id = std::move(id);
+  dataset_.myob.api_key = std::move(api_key);
+  dataset_.myob.access_token = std::move(access_token);
+  dataset_.myob.cftoken = std::move(cftoken);
+}
+
+void DatasetBuilder::SetMyobFailStatus(std::optional<unsigned> status) {
+  dataset_.myob.fail_status = status;
+}
+
+void DatasetBuilder::AddMyobCustomer(const json::object& customer, std::string_view where) {
+  MyobCustomer c;
+  c.uid = RequireString(customer, "UID", where);
+  const std::string modified = RequireString(customer, "LastModified", where);
+  const auto ms = connectors::ParseIsoDateTime(modified);
+  if (!ms) {
+    throw DatasetError(Str(where) + ".LastModified: \"" + modified +
+                       "\" is not an ISO-8601 date-time");
+  }
+  c.last_modified_ms = *ms;
+  if (const json::value* v = customer.if_contains("IsActive")) {
+    if (!v->is_bool()) throw DatasetError(Str(where) + ": IsActive must be a boolean");
+    c.active = v->get_bool();
+  }
+  c.json = json::serialize(customer);
+  dataset_.myob.customers.push_back(std::move(c));
+}
+
 void DatasetBuilder::AddContact(const json::object& contact, std::string_view where) {
   XeroContact c;
   c.contact_id = RequireString(contact, "ContactID", where);
@@ -216,6 +246,13 @@ Dataset DatasetBuilder::Finish() && {
     }
   }
 
+  std::unordered_set<std::string_view> myob_uids;
+  for (const MyobCustomer& c : dataset_.myob.customers) {
+    if (!myob_uids.insert(c.uid).second) {
+      throw DatasetError("myob.customers: duplicate UID " + c.uid);
+    }
+  }
+
   auto& users = dataset_.scim.users;
   std::sort(users.begin(), users.end(), [](const ScimUser& a, const ScimUser& b) {
     return std::tie(a.last_modified_ms, a.id) < std::tie(b.last_modified_ms, b.id);
@@ -233,7 +270,7 @@ Dataset ParseDataset(std::string_view json_text) {
   const json::value root = json::parse(json_text, ec, &resource);
   if (ec) throw DatasetError("not valid JSON: " + ec.message());
   const json::object& top = RequireObject(root, "data file");
-  RejectUnknownKeys(top, {"xero", "scim", "qbo"}, "data file");
+  RejectUnknownKeys(top, {"xero", "scim", "qbo", "myob"}, "data file");
 
   DatasetBuilder builder;
   if (const json::value* xero_value = top.if_contains("xero")) {
@@ -269,6 +306,23 @@ Dataset ParseDataset(std::string_view json_text) {
     for (std::size_t i = 0; i < customers.size(); ++i) {
       const std::string where = "qbo.customers[" + std::to_string(i) + "]";
       builder.AddCustomer(RequireObject(customers[i], where), where);
+    }
+  }
+  if (const json::value* myob_value = top.if_contains("myob")) {
+    const json::object& myob = RequireObject(*myob_value, "myob");
+    RejectUnknownKeys(
+        myob, {"company_file_id", "api_key", "access_token", "cftoken", "fail_status", "customers"},
+        "myob");
+    const json::value* cftoken = myob.if_contains("cftoken");
+    builder.SetMyobCompanyFile(
+        RequireString(myob, "company_file_id", "myob"), RequireString(myob, "api_key", "myob"),
+        RequireString(myob, "access_token", "myob"),
+        cftoken == nullptr ? std::string() : RequireString(myob, "cftoken", "myob"));
+    builder.SetMyobFailStatus(OptionalStatus(myob, "myob"));
+    const json::array& customers = RequireArray(myob, "customers", "myob");
+    for (std::size_t i = 0; i < customers.size(); ++i) {
+      const std::string where = "myob.customers[" + std::to_string(i) + "]";
+      builder.AddMyobCustomer(RequireObject(customers[i], where), where);
     }
   }
   return std::move(builder).Finish();
@@ -347,9 +401,11 @@ bool DatasetSource::Refresh(const FileIdentity& identity, bool strict) {
   }
   try {
     current_ = std::make_shared<const Dataset>(ParseDatasetFile(path_, content));
-    std::fprintf(stderr, "data file reloaded: %s (%zu contacts, %zu users, %zu customers)\n",
+    std::fprintf(stderr,
+                 "data file reloaded: %s (%zu contacts, %zu users, %zu qbo customers, %zu myob "
+                 "customers)\n",
                  path_.c_str(), current_->xero.contacts.size(), current_->scim.users.size(),
-                 current_->qbo.customers.size());
+                 current_->qbo.customers.size(), current_->myob.customers.size());
   } catch (const DatasetError& e) {
     std::fprintf(stderr, "data file not reloaded, keeping the previous data: %s\n", e.what());
   }

@@ -21,13 +21,18 @@
 //    "scim": {"token": "<token>", "fail_status": 500?,
 //             "users": [<SCIM User resource>, ...]},
 //    "qbo": {"realm_id": "<company id>", "access_token": "<token>", "fail_status": 500?,
-//            "customers": [<QBO Customer object in wire format>, ...]}}
+//            "customers": [<QBO Customer object in wire format>, ...]},
+//    "myob": {"company_file_id": "<guid>", "api_key": "<key>", "access_token": "<token>",
+//             "cftoken": "<base64(user:password)>"?, "fail_status": 500?,
+//             "customers": [<MYOB Customer object in wire format>, ...]}}
 // A contact needs "ContactID" and "UpdatedDateUTC" ("/Date(ms+0000)/"); "ContactStatus"
 // "ARCHIVED" hides it unless includeArchived=true. A user needs "id" and
 // "meta.lastModified" (ISO-8601). A customer needs "Id" and "MetaData.LastUpdatedTime"
-// (ISO-8601 with an offset); "Active" defaults to true. Everything else is served exactly as
-// written. The optional "fail_status" makes that server answer every request with that status (429,
-// 500, 503, ...).
+// (ISO-8601 with an offset); "Active" defaults to true. A MYOB customer needs "UID" and
+// "LastModified" (ISO-8601 without a zone, read as UTC); "IsActive" defaults to true; MYOB
+// customers are served in data-file order (the company file's record order). Everything else is
+// served exactly as written. The optional "fail_status" makes that server answer every request with
+// that status (429, 500, 503, ...).
 namespace concord::fake {
 
 // A data file that cannot be used; what() names the file, record and field.
@@ -92,10 +97,30 @@ struct QboCompany {
   std::vector<QboCustomer> customers;  // sorted by Id (numeric Ids in numeric order)
 };
 
+// One MYOB Customer, serialised once when the dataset is built; the fields the OData $filter
+// can test are kept beside it.
+struct MyobCustomer {
+  std::string uid;
+  bool active = true;
+  reconcile::Millis last_modified_ms = 0;
+  std::string json;
+};
+
+// The finance side in MYOB's dialect: one company file.
+struct MyobCompanyFile {
+  std::string id;  // the GUID in {cf_uri} = /accountright/{id}
+  std::string api_key;
+  std::string access_token;
+  std::string cftoken;  // empty: the file takes no x-myobapi-cftoken
+  std::optional<unsigned> fail_status;
+  std::vector<MyobCustomer> customers;  // in data-file order
+};
+
 struct Dataset {
   XeroTenant xero;
   ScimDirectory scim;
   QboCompany qbo;
+  MyobCompanyFile myob;
 };
 
 // QBO's order of Ids: numeric Ids by value (shorter first), then text.
@@ -115,10 +140,14 @@ class DatasetBuilder {
   void SetScimFailStatus(std::optional<unsigned> status);
   void SetQboCredentials(std::string realm_id, std::string access_token);
   void SetQboFailStatus(std::optional<unsigned> status);
+  void SetMyobCompanyFile(std::string id, std::string api_key, std::string access_token,
+                          std::string cftoken);
+  void SetMyobFailStatus(std::optional<unsigned> status);
   // `where` names the record in error messages, e.g. "xero.contacts[3]".
   void AddContact(const boost::json::object& contact, std::string_view where);
   void AddUser(const boost::json::object& user, std::string_view where);
   void AddCustomer(const boost::json::object& customer, std::string_view where);
+  void AddMyobCustomer(const boost::json::object& customer, std::string_view where);
   // Sorts, indexes and checks that ids are unique.
   [[nodiscard]] Dataset Finish() &&;
 

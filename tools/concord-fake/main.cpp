@@ -1,7 +1,8 @@
-// concord-fake: fake Xero Contacts, QuickBooks Online Customer and SCIM Users servers for tests,
+// concord-fake: fake Xero Contacts, QuickBooks Online Customer, MYOB Customer and SCIM Users
+// servers for tests,
 // the demo and the benchmark. This file is the imperative shell: command line, clock,
 // randomness, counters, signals. The answers themselves come from the pure handlers in
-// xero_api.cpp, qbo_api.cpp and scim_api.cpp.
+// xero_api.cpp, qbo_api.cpp, myob_api.cpp and scim_api.cpp.
 
 #include <CLI/CLI.hpp>
 #include <array>
@@ -21,6 +22,7 @@
 #include "expected.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
+#include "myob_api.hpp"
 #include "qbo_api.hpp"
 #include "reconcile/model.hpp"
 #include "scim_api.hpp"
@@ -53,8 +55,10 @@ struct Options {
   std::uint16_t xero_port = 0;
   std::uint16_t scim_port = 0;
   std::uint16_t qbo_port = 0;
+  std::uint16_t myob_port = 0;
   std::optional<unsigned> fail_xero;
   std::optional<unsigned> fail_qbo;
+  std::optional<unsigned> fail_myob;
   std::optional<unsigned> fail_scim;
   std::int64_t xero_minute_limit = 60;
   std::int64_t xero_day_limit = 5000;
@@ -143,6 +147,14 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     ctx.fail_status = options.fail_qbo;
     return concord::fake::HandleQboRequest(req, dataset->qbo, ctx);
   };
+  auto myob_handler = [&](const HttpRequest& req) {
+    const auto dataset = source.Current();
+    concord::fake::MyobRequestContext ctx;
+    ctx.now_ms = NowMillis();
+    ctx.request_id = uuids.Next();
+    ctx.fail_status = options.fail_myob;
+    return concord::fake::HandleMyobRequest(req, dataset->myob, ctx);
+  };
 
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options.listen_address, ec);
@@ -154,6 +166,7 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   std::optional<concord::fake::HttpServer> xero;
   std::optional<concord::fake::HttpServer> scim;
   std::optional<concord::fake::HttpServer> qbo;
+  std::optional<concord::fake::HttpServer> myob;
   try {
     xero.emplace(ioc, asio::ip::tcp::endpoint(address, options.xero_port),
                  concord::fake::HttpServerSettings{}, xero_handler, "xero");
@@ -161,6 +174,8 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
                  concord::fake::HttpServerSettings{}, scim_handler, "scim");
     qbo.emplace(ioc, asio::ip::tcp::endpoint(address, options.qbo_port),
                 concord::fake::HttpServerSettings{}, qbo_handler, "qbo");
+    myob.emplace(ioc, asio::ip::tcp::endpoint(address, options.myob_port),
+                 concord::fake::HttpServerSettings{}, myob_handler, "myob");
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "concord-fake: cannot listen: %s\n", e.what());
     return kExitFailure;
@@ -168,6 +183,7 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   xero->Start();
   scim->Start();
   qbo->Start();
+  myob->Start();
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
@@ -176,22 +192,24 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     xero->Stop();
     scim->Stop();
     qbo->Stop();
+    myob->Stop();
     ioc.stop();
   });
 
   {
     const auto dataset = source.Current();
     std::fprintf(stderr,
-                 "concord-fake: %zu contacts, %zu users, %zu customers; xero on %s:%u, scim on "
-                 "%s:%u, qbo on %s:%u\n",
+                 "concord-fake: %zu contacts, %zu users, %zu qbo customers, %zu myob customers; "
+                 "xero on %s:%u, scim on %s:%u, qbo on %s:%u, myob on %s:%u\n",
                  dataset->xero.contacts.size(), dataset->scim.users.size(),
-                 dataset->qbo.customers.size(), options.listen_address.c_str(), xero->Port(),
-                 options.listen_address.c_str(), scim->Port(), options.listen_address.c_str(),
-                 qbo->Port());
+                 dataset->qbo.customers.size(), dataset->myob.customers.size(),
+                 options.listen_address.c_str(), xero->Port(), options.listen_address.c_str(),
+                 scim->Port(), options.listen_address.c_str(), qbo->Port(),
+                 options.listen_address.c_str(), myob->Port());
   }
   // The one line on stdout: tests and scripts wait for it.
-  std::printf("{\"xero_port\":%u,\"scim_port\":%u,\"qbo_port\":%u}\n", xero->Port(), scim->Port(),
-              qbo->Port());
+  std::printf("{\"xero_port\":%u,\"scim_port\":%u,\"qbo_port\":%u,\"myob_port\":%u}\n",
+              xero->Port(), scim->Port(), qbo->Port(), myob->Port());
   std::fflush(stdout);
 
   ioc.run();
@@ -203,9 +221,9 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{
-      "concord-fake: fake Xero Contacts, QuickBooks Online Customer and SCIM 2.0 Users APIs on "
-      "loopback.\nPrints {\"xero_port\":N,\"scim_port\":M,\"qbo_port\":Q} on stdout once all "
-      "listen, then serves until SIGINT/SIGTERM."};
+      "concord-fake: fake Xero Contacts, QuickBooks Online Customer, MYOB Customer and SCIM 2.0 "
+      "Users APIs on loopback.\nPrints {\"xero_port\":N,\"scim_port\":M,\"qbo_port\":Q,"
+      "\"myob_port\":B} on stdout once all listen, then serves until SIGINT/SIGTERM."};
   app.set_version_flag("--version", "concord-fake 0.1.0");
   auto* data =
       app.add_option("--data", options.data_file, "data file to serve; re-read when it changes")
@@ -229,6 +247,7 @@ int main(int argc, char** argv) {
   app.add_option("--xero-port", options.xero_port, "Xero port (default 0: the OS picks)");
   app.add_option("--scim-port", options.scim_port, "SCIM port (default 0: the OS picks)");
   app.add_option("--qbo-port", options.qbo_port, "QBO port (default 0: the OS picks)");
+  app.add_option("--myob-port", options.myob_port, "MYOB port (default 0: the OS picks)");
   app.add_option("--fail-xero", options.fail_xero,
                  "answer every Xero request with this status (429, 500, 503, ...)")
       ->check(CLI::Range(400, 599));
@@ -237,6 +256,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(400, 599));
   app.add_option("--fail-qbo", options.fail_qbo,
                  "answer every QBO request with this status (401, 429, 500, ...)")
+      ->check(CLI::Range(400, 599));
+  app.add_option("--fail-myob", options.fail_myob,
+                 "answer every MYOB request with this status (401, 403 rate limit, 500, ...)")
       ->check(CLI::Range(400, 599));
   app.add_option("--xero-minute-limit", options.xero_minute_limit,
                  "calls per minute behind X-MinLimit-Remaining (default 60; never enforced)");
