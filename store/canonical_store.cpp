@@ -128,23 +128,41 @@ void CopyPortal(Connection& conn, const std::vector<reconcile::PortalUser>& user
   conn.CopyEnd();
 }
 
-// Every record of `state` gets its keys under `rules`; the tenant is marked as keyed so.
-void Rekey(Connection& conn, const std::string& tenant, const reconcile::State& state,
-           const reconcile::LooseRules& rules) {
-  conn.Exec(sql::kStageRekey);
-  conn.CopyBegin(sql::kCopyRekey);
-  for (const auto& r : state.finance) {
-    conn.CopyRow({"finance", r.source, r.remote_id,
-                  TextArrayLiteral(reconcile::NeighbourKeys(r, rules))});
+// Every record of `commit.rekey` gets its keys under the commit's rules, but those the commit
+// writes anyway (they get them there); the tenant is marked as keyed so.
+void Rekey(Connection& conn, const RunCommit& commit) {
+  std::set<std::pair<std::string_view, std::string_view>> finance_written, portal_written;
+  if (commit.finance) {
+    for (const auto& r : *commit.finance) finance_written.emplace(r.source, r.remote_id);
   }
-  for (const auto& u : state.portal) {
-    conn.CopyRow(
-        {"portal", u.source, u.remote_id, TextArrayLiteral(reconcile::NeighbourKeys(u, rules))});
+  if (commit.portal) {
+    for (const auto& u : *commit.portal) portal_written.emplace(u.source, u.remote_id);
   }
-  conn.CopyEnd();
-  conn.Exec(sql::kRekeyFinance, {tenant});
-  conn.Exec(sql::kRekeyPortal, {tenant});
-  conn.Exec(sql::kSaveNeighbourKeys, {tenant, reconcile::NeighbourKeyVersion(rules)});
+  bool staged = false;
+  auto stage = [&](std::string side, const std::string& source, const std::string& remote_id,
+                   const std::vector<std::string>& keys) {
+    if (!staged) {
+      conn.Exec(sql::kStageRekey);
+      conn.CopyBegin(sql::kCopyRekey);
+      staged = true;
+    }
+    conn.CopyRow({std::move(side), source, remote_id, TextArrayLiteral(keys)});
+  };
+  for (const auto& r : commit.rekey->finance) {
+    if (finance_written.contains({r.source, r.remote_id})) continue;
+    stage("finance", r.source, r.remote_id, reconcile::NeighbourKeys(r, commit.rules));
+  }
+  for (const auto& u : commit.rekey->portal) {
+    if (portal_written.contains({u.source, u.remote_id})) continue;
+    stage("portal", u.source, u.remote_id, reconcile::NeighbourKeys(u, commit.rules));
+  }
+  if (staged) {
+    conn.CopyEnd();
+    conn.Exec(sql::kRekeyFinance, {commit.tenant_id});
+    conn.Exec(sql::kRekeyPortal, {commit.tenant_id});
+  }
+  conn.Exec(sql::kSaveNeighbourKeys,
+            {commit.tenant_id, reconcile::NeighbourKeyVersion(commit.rules)});
 }
 
 void CopyPersons(Connection& conn, const std::vector<reconcile::Person>& persons) {
@@ -178,6 +196,7 @@ std::vector<ReviewChange> ApplyReview(
     conn.CopyBegin(sql::kCopyScope);
     for (const auto& s : *scope) conn.CopyRow({Str(ToString(s.side)), s.source, s.remote_id});
     conn.CopyEnd();
+    conn.Exec(sql::kAnalyzeScope);
   }
   conn.Exec(sql::kStageReview);
   conn.CopyBegin(sql::kCopyReview);
@@ -278,7 +297,7 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
   // followed. A hop loads the records the frontier names or shares a key with, then the
   // links of new records and frontier persons, then those persons (and the persons merged
   // into them); whatever they name that is new is the next frontier.
-  std::set<std::string> keys_seen, persons_seen;
+  std::set<std::string> keys_seen, persons_seen, persons_loaded;
   std::set<reconcile::SubjectRef> records_seen, links_seen;
   std::vector<std::string> keys;
   std::vector<reconcile::SubjectRef> records;
@@ -374,6 +393,7 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
           add_person(person.id);  // merged into a frontier person: loaded with its hop
           continue;
         }
+        if (!persons_loaded.insert(person.id).second) continue;  // found by both halves
         if (person.merged_into) add_person(*person.merged_into);
         auto [from, to] = separate.equal_range(person.id);
         for (auto it = from; it != to; ++it) add_person(it->second);
@@ -451,7 +471,7 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   }
   applied.review_changes =
       ApplyReview(conn_, tenant, run, plan.review_items, commit.review_scope);
-  if (commit.rekey) Rekey(conn_, tenant, *commit.rekey, commit.rules);
+  if (commit.rekey) Rekey(conn_, commit);
 
   // The run's events: the plan's decisions, then quarantined records, then review changes.
   for (const auto& e : plan.events) {

@@ -90,28 +90,41 @@ FROM links WHERE tenant_id = $1)";
 // The neighbourhood (reconcile/neighbourhood.hpp), one hop at a time: records sharing a key
 // with $2 or named by ($3 source, $4 remote_id); links of records ($2 side, $3, $4) or of
 // persons $5; persons $2 and the persons merged into them. Columns as the kLoad* above, plus
-// the record's match_keys.
+// the record's match_keys. Each half of a UNION ALL has its own index (an OR of the two
+// would scan the table); a row both halves find comes twice and the caller skips it.
 inline constexpr std::string_view kHoodFinance = R"(
 SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
        status, updated_at, match_keys
-FROM finance_records
-WHERE tenant_id = $1 AND (match_keys && $2::text[] OR (source, remote_id) IN (
-  SELECT * FROM unnest($3::text[], $4::text[]))))";
+FROM finance_records WHERE tenant_id = $1 AND match_keys && $2::text[]
+UNION ALL
+SELECT f.source, f.remote_id, account_id, account_name, given_name, family_name, email, email2,
+       status, updated_at, match_keys
+FROM finance_records f JOIN unnest($3::text[], $4::text[]) AS r (source, remote_id)
+  ON f.tenant_id = $1 AND f.source = r.source AND f.remote_id = r.remote_id)";
 inline constexpr std::string_view kHoodPortal = R"(
 SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
        updated_at, groups, entitlements, deleted, match_keys
-FROM portal_users
-WHERE tenant_id = $1 AND (match_keys && $2::text[] OR (source, remote_id) IN (
-  SELECT * FROM unnest($3::text[], $4::text[]))))";
+FROM portal_users WHERE tenant_id = $1 AND match_keys && $2::text[]
+UNION ALL
+SELECT u.source, u.remote_id, user_name, email, given_name, family_name, display_name, active,
+       updated_at, groups, entitlements, deleted, match_keys
+FROM portal_users u JOIN unnest($3::text[], $4::text[]) AS r (source, remote_id)
+  ON u.tenant_id = $1 AND u.source = r.source AND u.remote_id = r.remote_id)";
 inline constexpr std::string_view kHoodLinks = R"(
 SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
-FROM links
-WHERE tenant_id = $1 AND (person_id = ANY($5::text[]) OR (side, source, remote_id) IN (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))))";
+FROM links WHERE tenant_id = $1 AND person_id = ANY($5::text[])
+UNION ALL
+SELECT l.side, l.source, l.remote_id, person_id, rule, status, evidence, permissions
+FROM links l JOIN unnest($2::text[], $3::text[], $4::text[]) AS r (side, source, remote_id)
+  ON l.tenant_id = $1 AND l.side = r.side AND l.source = r.source AND l.remote_id = r.remote_id)";
 inline constexpr std::string_view kHoodPersons = R"(
 SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
        merged_into, merged_from, memberships
-FROM persons WHERE tenant_id = $1 AND (id = ANY($2::text[]) OR merged_into = ANY($2::text[])))";
+FROM persons WHERE tenant_id = $1 AND id = ANY($2::text[])
+UNION ALL
+SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+       merged_into, merged_from, memberships
+FROM persons WHERE tenant_id = $1 AND merged_into = ANY($2::text[]))";
 inline constexpr std::string_view kCountActivePersons = R"(
 SELECT count(*) FROM persons
 WHERE tenant_id = $1 AND status = 'active' AND merged_into IS NULL)";
@@ -247,14 +260,17 @@ inline constexpr std::string_view kCloseReview = R"(
 UPDATE review_items r SET status = 'closed', closed_run = $2
 WHERE r.tenant_id = $1 AND r.status = 'open'
   AND NOT EXISTS (SELECT 1 FROM stage_review s WHERE s.dedup_key = r.dedup_key)
-  AND (NOT $3::boolean OR EXISTS (
-    SELECT 1 FROM jsonb_array_elements(r.subjects) j
+  AND (NOT $3::boolean OR r.id IN (
+    SELECT o.id FROM review_items o CROSS JOIN jsonb_array_elements(o.subjects) j
     JOIN stage_scope c ON c.side = j->>'side' AND c.source = j->>'source'
-                      AND c.remote_id = j->>'remote_id'))
+                      AND c.remote_id = j->>'remote_id'
+    WHERE o.tenant_id = $1 AND o.status = 'open'))
 RETURNING kind, dedup_key, email, subjects, person_ids)";
 inline constexpr std::string_view kStageScope = R"(
 CREATE TEMP TABLE stage_scope (side text, source text, remote_id text) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyScope = "COPY stage_scope FROM STDIN";
+// A fresh temp table has no statistics; without them the planner may loop over it.
+inline constexpr std::string_view kAnalyzeScope = "ANALYZE stage_scope";
 
 // --- admin decisions ---------------------------------------------------------------------
 inline constexpr std::string_view kLoadMerge = R"(
