@@ -91,11 +91,13 @@ FROM links WHERE tenant_id = $1)";
 // with $2 or named by ($3 source, $4 remote_id); links of records ($2 side, $3, $4) or of
 // persons $5; persons $2 and the persons merged into them. Columns as the kLoad* above, plus
 // the record's match_keys. Each half of a UNION ALL has its own index (an OR of the two
-// would scan the table); a row both halves find comes twice and the caller skips it.
+// would scan the table), and keys are looked up one by one (the planner scans the table for
+// `match_keys && $2` with thousands of keys); a row found twice is skipped by the caller.
 inline constexpr std::string_view kHoodFinance = R"(
 SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
        status, updated_at, match_keys
-FROM finance_records WHERE tenant_id = $1 AND match_keys && $2::text[]
+FROM unnest($2::text[]) AS k (key)
+JOIN finance_records ON tenant_id = $1 AND match_keys @> ARRAY[k.key]
 UNION ALL
 SELECT f.source, f.remote_id, account_id, account_name, given_name, family_name, email, email2,
        status, updated_at, match_keys
@@ -104,7 +106,8 @@ FROM finance_records f JOIN unnest($3::text[], $4::text[]) AS r (source, remote_
 inline constexpr std::string_view kHoodPortal = R"(
 SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
        updated_at, groups, entitlements, deleted, match_keys
-FROM portal_users WHERE tenant_id = $1 AND match_keys && $2::text[]
+FROM unnest($2::text[]) AS k (key)
+JOIN portal_users ON tenant_id = $1 AND match_keys @> ARRAY[k.key]
 UNION ALL
 SELECT u.source, u.remote_id, user_name, email, given_name, family_name, display_name, active,
        updated_at, groups, entitlements, deleted, match_keys
