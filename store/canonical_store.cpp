@@ -17,6 +17,9 @@ using reconcile::ToString;
 
 namespace {
 
+// Rows written by one run from which fresh planner statistics pay for themselves.
+constexpr std::size_t kAnalyzeAfterRows = 10'000;
+
 std::string Str(std::string_view v) { return std::string(v); }
 std::string Num(std::int64_t v) { return std::to_string(v); }
 
@@ -525,6 +528,15 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
              {run, commit.status, json::serialize(applied.counts), Param(), Param()});
   if (commit.before_commit) commit.before_commit();
   tx.Commit();
+  const auto written = (commit.finance ? commit.finance->size() : 0) +
+                       (commit.portal ? commit.portal->size() : 0) + plan.persons.size();
+  if (written >= kAnalyzeAfterRows) {
+    try {
+      conn_.Exec(sql::kAnalyzeCanonical);
+    } catch (const DbError&) {
+      // Only an optimisation: autovacuum analyses the tables a little later anyway.
+    }
+  }
   return applied;
 }
 

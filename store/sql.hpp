@@ -90,44 +90,55 @@ FROM links WHERE tenant_id = $1)";
 // The neighbourhood (reconcile/neighbourhood.hpp), one hop at a time: records sharing a key
 // with $2 or named by ($3 source, $4 remote_id); links of records ($2 side, $3, $4) or of
 // persons $5; persons $2 and the persons merged into them. Columns as the kLoad* above, plus
-// the record's match_keys. Each half of a UNION ALL has its own index (an OR of the two
-// would scan the table), and keys are looked up one by one (the planner scans the table for
-// `match_keys && $2` with thousands of keys); a row found twice is skipped by the caller.
+// the record's match_keys. Every look-up is a LATERAL probe of one index per key or id: an OR,
+// a `match_keys && $2` with thousands of keys, or a join the planner may turn inside out all
+// end up scanning the table. A row found twice is skipped by the caller.
 inline constexpr std::string_view kHoodFinance = R"(
-SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
-       status, updated_at, match_keys
-FROM unnest($2::text[]) AS k (key)
-JOIN finance_records ON tenant_id = $1 AND match_keys @> ARRAY[k.key]
+SELECT f.* FROM unnest($2::text[]) AS k (key) CROSS JOIN LATERAL (
+  SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
+         status, updated_at, match_keys
+  FROM finance_records WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key]) f
 UNION ALL
-SELECT f.source, f.remote_id, account_id, account_name, given_name, family_name, email, email2,
-       status, updated_at, match_keys
-FROM finance_records f JOIN unnest($3::text[], $4::text[]) AS r (source, remote_id)
-  ON f.tenant_id = $1 AND f.source = r.source AND f.remote_id = r.remote_id)";
+SELECT f.* FROM unnest($3::text[], $4::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
+  SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
+         status, updated_at, match_keys
+  FROM finance_records
+  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id) f)";
 inline constexpr std::string_view kHoodPortal = R"(
-SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
-       updated_at, groups, entitlements, deleted, match_keys
-FROM unnest($2::text[]) AS k (key)
-JOIN portal_users ON tenant_id = $1 AND match_keys @> ARRAY[k.key]
+SELECT u.* FROM unnest($2::text[]) AS k (key) CROSS JOIN LATERAL (
+  SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
+         updated_at, groups, entitlements, deleted, match_keys
+  FROM portal_users WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key]) u
 UNION ALL
-SELECT u.source, u.remote_id, user_name, email, given_name, family_name, display_name, active,
-       updated_at, groups, entitlements, deleted, match_keys
-FROM portal_users u JOIN unnest($3::text[], $4::text[]) AS r (source, remote_id)
-  ON u.tenant_id = $1 AND u.source = r.source AND u.remote_id = r.remote_id)";
+SELECT u.* FROM unnest($3::text[], $4::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
+  SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
+         updated_at, groups, entitlements, deleted, match_keys
+  FROM portal_users
+  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id) u)";
 inline constexpr std::string_view kHoodLinks = R"(
-SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
-FROM links WHERE tenant_id = $1 AND person_id = ANY($5::text[])
+SELECT l.* FROM unnest($5::text[]) AS p (person_id) CROSS JOIN LATERAL (
+  SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
+  FROM links WHERE tenant_id = $1 AND person_id = p.person_id) l
 UNION ALL
-SELECT l.side, l.source, l.remote_id, person_id, rule, status, evidence, permissions
-FROM links l JOIN unnest($2::text[], $3::text[], $4::text[]) AS r (side, source, remote_id)
-  ON l.tenant_id = $1 AND l.side = r.side AND l.source = r.source AND l.remote_id = r.remote_id)";
+SELECT l.* FROM unnest($2::text[], $3::text[], $4::text[]) AS r (side, source, remote_id)
+CROSS JOIN LATERAL (
+  SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
+  FROM links
+  WHERE tenant_id = $1 AND side = r.side AND source = r.source AND remote_id = r.remote_id) l)";
 inline constexpr std::string_view kHoodPersons = R"(
-SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
-       merged_into, merged_from, memberships
-FROM persons WHERE tenant_id = $1 AND id = ANY($2::text[])
+SELECT p.* FROM unnest($2::text[]) AS i (id) CROSS JOIN LATERAL (
+  SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+         merged_into, merged_from, memberships
+  FROM persons WHERE tenant_id = $1 AND id = i.id) p
 UNION ALL
-SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
-       merged_into, merged_from, memberships
-FROM persons WHERE tenant_id = $1 AND merged_into = ANY($2::text[]))";
+SELECT p.* FROM unnest($2::text[]) AS i (id) CROSS JOIN LATERAL (
+  SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
+         merged_into, merged_from, memberships
+  FROM persons WHERE tenant_id = $1 AND merged_into = i.id) p)";
+// After a large apply: fresh statistics, so the next run's look-ups are planned on the real
+// sizes rather than on an empty table's (autovacuum would get there, but a minute later).
+inline constexpr std::string_view kAnalyzeCanonical =
+    "ANALYZE finance_records, portal_users, persons, links";
 inline constexpr std::string_view kCountActivePersons = R"(
 SELECT count(*) FROM persons
 WHERE tenant_id = $1 AND status = 'active' AND merged_into IS NULL)";
