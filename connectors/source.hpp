@@ -50,6 +50,14 @@ struct FetchSummary {
   reconcile::Millis source_clock = 0;
   std::int64_t pages = 0;
   std::int64_t records = 0;  // every record delivered, quarantined ones included
+  // The pages held the whole source, not only what changed since request.since (a CSV file is
+  // always a whole copy): the sync job treats every stored record of the source that was not
+  // delivered as deleted (rule 8), as a full run does, whatever mode the run is in.
+  bool complete = false;
+  // source_clock marks a version the source compares exactly (a file's modification time),
+  // not an instant records are filtered from: the next cursor is source_clock itself, with no
+  // overlap window subtracted.
+  bool exact_clock = false;
 };
 
 struct FinancePage {

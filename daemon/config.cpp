@@ -154,6 +154,40 @@ connectors::HttpSettings Http(const Table& t) {
   return http;
 }
 
+// A file source has no URL and no secret: a path, the header mapping and how rows read.
+FinanceConfig ParseCsvFinance(const Table& t, FinanceConfig f) {
+  t.AllowOnly({"kind", "path", "columns", "delimiter", "archived_statuses", "page_size"});
+  f.path = t.String("path");
+  if (!f.path.starts_with('/')) {
+    throw ConfigError("'" + t.Key("path") + "' must be an absolute path, got \"" + f.path + "\"");
+  }
+  const std::string delimiter = t.String("delimiter", ",");
+  if (delimiter.size() != 1 || delimiter == "\"" || delimiter == "\r" || delimiter == "\n") {
+    throw ConfigError("'" + t.Key("delimiter") +
+                      "' must be one character other than a quote or a line end, got \"" +
+                      delimiter + "\"");
+  }
+  f.csv.delimiter = delimiter.front();
+  f.csv.archived_statuses = t.Strings("archived_statuses", f.csv.archived_statuses);
+  const Table columns = t.Sub("columns", false);
+  connectors::CsvColumns& c = f.csv.columns;
+  const std::pair<std::string_view, std::string*> fields[] = {
+      {"account_id", &c.account_id},   {"account_name", &c.account_name},
+      {"person_id", &c.person_id},     {"given_name", &c.given_name},
+      {"family_name", &c.family_name}, {"email", &c.email},
+      {"email2", &c.email2},           {"phone", &c.phone},
+      {"status", &c.status},           {"updated_at", &c.updated_at}};
+  columns.AllowOnly({"account_id", "account_name", "person_id", "given_name", "family_name",
+                     "email", "email2", "phone", "status", "updated_at"});
+  for (const auto& [name, header] : fields) *header = columns.String(name, *header);
+  if (c.person_id.empty()) {
+    throw ConfigError("'" + columns.Key("person_id") +
+                      "' must name a column: the person id is what identifies a row");
+  }
+  f.page_size = static_cast<int>(t.Integer("page_size", 1000, 1, 1000));
+  return f;
+}
+
 FinanceConfig ParseFinance(const Table& t) {
   FinanceConfig f;
   f.kind = t.String("kind");
@@ -172,9 +206,11 @@ FinanceConfig ParseFinance(const Table& t) {
                  "timeout_seconds"});
     f.api_key = t.Secret("api_key");
     if (t.Has("cftoken")) f.cftoken = t.Secret("cftoken");
+  } else if (f.kind == "csv") {
+    return ParseCsvFinance(t, std::move(f));
   } else {
-    throw ConfigError("'" + t.Key("kind") + "' must be \"xero\", \"qbo\" or \"myob\" (CSV " +
-                      "comes later), got \"" + f.kind + "\"");
+    throw ConfigError("'" + t.Key("kind") +
+                      "' must be \"xero\", \"qbo\", \"myob\" or \"csv\", got \"" + f.kind + "\"");
   }
   f.base_url = BaseUrl(t);
   f.access_token = t.Secret("access_token");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/csv.hpp"
 #include "connectors/source.hpp"
 
 namespace concord::daemon {
@@ -36,7 +37,7 @@ struct SecretRef {
 };
 
 struct FinanceConfig {
-  std::string kind;  // "xero", "qbo" or "myob"
+  std::string kind;  // "xero", "qbo", "myob" or "csv"
   std::string base_url;
   SecretRef access_token;
   std::string xero_tenant_id;  // xero only
@@ -46,6 +47,10 @@ struct FinanceConfig {
   // sign-in, base64("user:password") for x-myobapi-cftoken (absent: not sent).
   SecretRef api_key;
   std::optional<SecretRef> cftoken;
+  // csv only: the file, or the directory whose newest *.csv is read, and how it reads. A csv
+  // source has no base_url and no access_token.
+  std::string path;
+  connectors::CsvFormat csv;
   int page_size = 1000;
   connectors::HttpSettings http;
 

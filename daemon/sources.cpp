@@ -20,6 +20,9 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                        .page_size = f.page_size,
                                        .http = f.http});
   }
+  if (f.kind == "csv") {
+    return connectors::MakeCsvSource({.path = f.path, .format = f.csv, .page_size = f.page_size});
+  }
   return connectors::MakeXeroSource(
       {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
 }

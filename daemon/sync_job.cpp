@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include "daemon/log.hpp"
 #include "daemon/render.hpp"
@@ -106,33 +107,39 @@ void EraseOnRequest(std::vector<reconcile::FinancePerson>& records,
   }
 }
 
-// Rule 8: a full sync that no longer sees a stored record treats it as deleted in the
-// source. The deleted copies are stored with the run.
-void MarkMissingAsDeleted(reconcile::State& state, Fetched& fetched) {
-  auto seen_finance = KeysOf(fetched.finance);
-  std::vector<reconcile::FinancePerson> gone_finance;
-  for (auto& r : state.finance) {
-    if (seen_finance.contains({r.source, r.remote_id})) continue;
-    if (r.status == reconcile::LinkStatus::kDeleted || r.status == reconcile::LinkStatus::kErased) {
-      continue;
+// Rule 8: a full read of a side that no longer sees a stored record treats it as deleted in
+// the source. The deleted copies are stored with the run. A quarantined record that still
+// names itself was seen (its stored copy stays as it is): bad input loses nothing.
+template <typename Record>
+void MarkMissingAsDeleted(std::vector<Record>& stored, std::vector<Record>& fetched,
+                          const std::vector<reconcile::QuarantinedRecord>& quarantined,
+                          reconcile::Side side) {
+  auto seen = KeysOf(fetched);
+  for (const auto& q : quarantined) {
+    if (q.side == side && !q.remote_id.empty()) seen.emplace(q.source, q.remote_id);
+  }
+  std::vector<Record> gone;
+  for (auto& r : stored) {
+    if (seen.contains({r.source, r.remote_id})) continue;
+    if constexpr (std::is_same_v<Record, reconcile::PortalUser>) {
+      if (r.deleted) continue;
+      r.deleted = true;
+    } else {
+      if (r.status == reconcile::LinkStatus::kDeleted ||
+          r.status == reconcile::LinkStatus::kErased) {
+        continue;
+      }
+      r.status = reconcile::LinkStatus::kDeleted;
     }
-    r.status = reconcile::LinkStatus::kDeleted;
-    gone_finance.push_back(r);
+    gone.push_back(r);
   }
-  auto seen_portal = KeysOf(fetched.portal);
-  std::vector<reconcile::PortalUser> gone_portal;
-  for (auto& u : state.portal) {
-    if (seen_portal.contains({u.source, u.remote_id}) || u.deleted) continue;
-    u.deleted = true;
-    gone_portal.push_back(u);
-  }
-  fetched.finance.insert(fetched.finance.end(), gone_finance.begin(), gone_finance.end());
-  fetched.portal.insert(fetched.portal.end(), gone_portal.begin(), gone_portal.end());
+  fetched.insert(fetched.end(), gone.begin(), gone.end());
 }
 
 std::optional<Millis> NextCursor(const connectors::FetchSummary& summary,
                                  std::chrono::seconds overlap) {
   if (summary.source_clock <= 0) return std::nullopt;
+  if (summary.exact_clock) return summary.source_clock;
   return summary.source_clock - std::chrono::milliseconds(overlap).count();
 }
 
@@ -280,13 +287,24 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
   // the change; a full run (it must see what is gone) and a run whose stored keys were made
   // under other rules (it re-keys them) plan over everything.
   const bool keys_match = store.StoredKeysMatch(tenant_.id, settings.loose);
-  const bool whole = request.full || !keys_match;
-  auto state = whole ? store.LoadState(tenant_.id)
-                     : store.LoadNeighbourhood(tenant_.id, fetched.finance, fetched.portal,
-                                               settings.loose);
+  // A source that delivered itself whole (a CSV file) is read as in a full run even when the
+  // run is incremental: what it no longer holds is deleted, so the plan must see everything.
+  const bool finance_whole = request.full || fetched.finance_summary.complete;
+  const bool portal_whole = request.full || fetched.portal_summary.complete;
+  const bool whole = finance_whole || portal_whole || !keys_match;
+  auto state =
+      whole ? store.LoadState(tenant_.id)
+            : store.LoadNeighbourhood(tenant_.id, fetched.finance, fetched.portal, settings.loose);
   Overlay(state.finance, fetched.finance);
   Overlay(state.portal, fetched.portal);
-  if (request.full) MarkMissingAsDeleted(state, fetched);
+  if (finance_whole) {
+    MarkMissingAsDeleted(state.finance, fetched.finance, fetched.quarantined,
+                         reconcile::Side::kFinance);
+  }
+  if (portal_whole) {
+    MarkMissingAsDeleted(state.portal, fetched.portal, fetched.quarantined,
+                         reconcile::Side::kPortal);
+  }
   outcome.plan = reconcile::Reconcile(state, settings);
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
 

@@ -222,6 +222,66 @@ TEST(ConfigTest, MyobErrorsNameTheKey) {
       << "the error lists the kinds there are";
 }
 
+// The CSV finance section: a path instead of a URL and a secret, and the header mapping.
+const std::string kCsvFinance = R"([tenant.finance]
+kind = "csv"
+path = "/var/lib/concord/acme"
+)";
+
+TEST(ConfigTest, CsvFinanceParsesWithDefaults) {
+  auto config = ParseConfig(WithQbo(kCsvFinance), "test.toml", "");
+  const auto& f = config.Tenant("acme").finance;
+  EXPECT_EQ(f.kind, "csv");
+  EXPECT_EQ(f.path, "/var/lib/concord/acme");
+  EXPECT_EQ(f.csv, connectors::CsvFormat{});
+  EXPECT_EQ(f.csv.columns.email2, "email2");
+  EXPECT_EQ(f.csv.delimiter, ',');
+  EXPECT_EQ(f.page_size, 1000);
+
+  auto tuned = ParseConfig(WithQbo(kCsvFinance + R"(delimiter = ";"
+archived_statuses = ["no", "closed"]
+page_size = 200
+[tenant.finance.columns]
+person_id = "Contact ID"
+email = "E-mail"
+phone = ""
+)"),
+                           "test.toml", "");
+  const auto& t = tuned.Tenant("acme").finance;
+  EXPECT_EQ(t.csv.delimiter, ';');
+  EXPECT_EQ(t.csv.archived_statuses, (std::vector<std::string>{"no", "closed"}));
+  EXPECT_EQ(t.csv.columns.person_id, "Contact ID");
+  EXPECT_EQ(t.csv.columns.email, "E-mail");
+  EXPECT_EQ(t.csv.columns.phone, "") << "empty: the file has no such column";
+  EXPECT_EQ(t.csv.columns.given_name, "given_name");
+  EXPECT_EQ(t.page_size, 200);
+}
+
+TEST(ConfigTest, CsvErrorsNameTheKey) {
+  struct Case {
+    std::string finance, expected;
+  };
+  const Case cases[] = {
+      {Replace(kCsvFinance, "path = \"/var/lib/concord/acme\"\n", ""), "tenant[0].finance.path"},
+      {Replace(kCsvFinance, "/var/lib", "var/lib"), "tenant[0].finance.path"},
+      {kCsvFinance + "delimiter = \";;\"\n", "tenant[0].finance.delimiter"},
+      {kCsvFinance + "delimiter = '\"'\n", "tenant[0].finance.delimiter"},
+      {kCsvFinance + "base_url = \"https://x.example\"\n", "tenant[0].finance.base_url"},
+      {kCsvFinance + "access_token = \"env:X\"\n", "tenant[0].finance.access_token"},
+      {kCsvFinance + "archived_statuses = \"no\"\n", "tenant[0].finance.archived_statuses"},
+      {kCsvFinance + "[tenant.finance.columns]\nphone_number = \"Phone\"\n",
+       "tenant[0].finance.columns.phone_number"},
+      {kCsvFinance + "[tenant.finance.columns]\nperson_id = \"\"\n",
+       "tenant[0].finance.columns.person_id"},
+      {kCsvFinance + "[tenant.finance.columns]\nemail = 3\n", "tenant[0].finance.columns.email"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(WithQbo(c.finance));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+}
+
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
   auto text =
       Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");

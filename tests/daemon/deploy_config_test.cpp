@@ -153,6 +153,33 @@ token = "env:P"
   EXPECT_FALSE(myob->finance.api_key.reference.empty());
 }
 
+TEST(DeployConfig, ExampleCsvTenantStatesTheDefaults) {
+  auto example = ParseConfig(ReadSource("deploy/concord.example.toml"), "example", "");
+  const TenantConfig* csv = nullptr;
+  for (const auto& t : example.tenants) {
+    if (t.finance.kind == "csv") csv = &t;
+  }
+  ASSERT_NE(csv, nullptr) << "the example shows a CSV tenant";
+  auto minimal = ParseConfig(R"(
+[database]
+url = "postgresql:///x"
+[[tenant]]
+id = "c"
+[tenant.finance]
+kind = "csv"
+path = "/var/lib/concord/drop/c"
+[tenant.portal]
+kind = "scim"
+base_url = "https://portal.example/scim/v2"
+token = "env:P"
+)",
+                             "minimal", "");
+  const auto& m = minimal.tenants.at(0).finance;
+  EXPECT_EQ(csv->finance.csv, m.csv) << "columns, delimiter and archived_statuses";
+  EXPECT_EQ(csv->finance.page_size, m.page_size);
+  EXPECT_FALSE(csv->finance.path.empty());
+}
+
 TEST(DeployConfig, DemoParses) {
   auto config = ParseConfig(ReadSource("deploy/demo/concord.toml"), "demo", "");
   EXPECT_EQ(config.tenants.size(), 1u);
