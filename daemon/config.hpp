@@ -46,6 +46,9 @@ struct FinanceConfig {
   // sign-in, base64("user:password") for x-myobapi-cftoken (absent: not sent).
   SecretRef api_key;
   std::optional<SecretRef> cftoken;
+  // The key that signs this tenant's webhooks: [tenant.finance] webhook_key (Xero's webhook
+  // signing key) or verifier_token (Intuit's). Absent: the tenant takes no webhooks.
+  std::optional<SecretRef> webhook_key;
   int page_size = 1000;
   connectors::HttpSettings http;
 
