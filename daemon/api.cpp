@@ -26,6 +26,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/v1/review/{id}", Access::kWrite},
     {"GET", "/v1/tenants/{tenant}/persons", Access::kRead},
     {"POST", "/v1/merges/{id}/undo", Access::kWrite},
+    {"POST", "/v1/webhooks/xero/{tenant}", Access::kSigned},
+    {"POST", "/v1/webhooks/qbo/{tenant}", Access::kSigned},
 };
 
 constexpr int kDefaultPage = 100;
@@ -209,6 +211,53 @@ void RequireTenant(ApiBackend& backend, const std::string& tenant) {
   }
 }
 
+// A webhook delivery. The sender only looks at the status: 200 and 401 go out with an empty
+// body (Xero requires it of both), so a prober learns nothing from them. A tenant without a
+// subscription gets the same 404 whatever the reason, as the route takes no bearer token and
+// must not tell which tenants exist; the reason is logged.
+ApiResponse Webhook(WebhookSource source, const std::string& tenant, const ApiRequest& request,
+                    ApiBackend& backend) {
+  ApiResponse r;
+  r.content_type.clear();
+  auto& receipt = r.webhook.emplace();
+  receipt.source = source;
+  receipt.tenant = tenant;
+  std::string why;
+  auto subscription = backend.Webhook(tenant, source, why);
+  if (!subscription) {
+    receipt.outcome = "unknown_tenant";
+    r.status = 404;
+    r.content_type = "application/json";
+    r.body = ErrorBody("unknown_tenant", "no tenant here takes " + std::string(ToString(source)) +
+                                             " webhooks at this URL");
+    r.detail = why;
+    return r;
+  }
+  const auto& signature =
+      source == WebhookSource::kXero ? request.xero_signature : request.intuit_signature;
+  if (!VerifyWebhookSignature(subscription->key, request.body, signature)) {
+    receipt.outcome = "bad_signature";
+    r.status = 401;
+    r.detail = signature.empty() ? "no signature header" : "the signature does not match";
+    return r;
+  }
+  auto notice = source == WebhookSource::kXero
+                    ? ReadXeroWebhook(request.body, subscription->account_id)
+                    : ReadQboWebhook(request.body, subscription->account_id);
+  if (!notice) {
+    receipt.outcome = "invalid_payload";
+    r.status = 400;
+    r.content_type = "application/json";
+    r.body = ErrorBody("invalid_payload",
+                       "the body is not a " + std::string(ToString(source)) + " webhook payload");
+    return r;
+  }
+  receipt.notice = *notice;
+  receipt.outcome = notice->contact_changes > 0 ? "accepted" : "ignored";
+  if (notice->contact_changes > 0) backend.QueueWebhookRun(tenant);
+  return r;
+}
+
 ApiResponse Dispatch(const Route& route, const std::map<std::string, std::string>& params,
                      const std::map<std::string, std::string>& query, const ApiRequest& request,
                      ApiBackend& backend) {
@@ -341,6 +390,12 @@ ApiResponse Dispatch(const Route& route, const std::map<std::string, std::string
     auto id = PositiveId(params.at("id"), "id");
     return Json(200, backend.UndoMerge(id));
   }
+  if (pattern == "/v1/webhooks/xero/{tenant}") {
+    return Webhook(WebhookSource::kXero, params.at("tenant"), request, backend);
+  }
+  if (pattern == "/v1/webhooks/qbo/{tenant}") {
+    return Webhook(WebhookSource::kQbo, params.at("tenant"), request, backend);
+  }
   throw ApiError(404, "not_found", "no such route");
 }
 
@@ -398,7 +453,7 @@ ApiResponse HandleApiRequest(const ApiRequest& request, const Tokens& tokens, Ap
       }
       throw ApiError(404, "not_found", "no route for " + std::string(path));
     }
-    if (matched.route->access != Access::kPublic) {
+    if (matched.route->access != Access::kPublic && matched.route->access != Access::kSigned) {
       auto grant = tokens.Check(request.authorization);
       if (grant == Tokens::Grant::kNone) {
         throw ApiError(401, "unauthorized", "a valid bearer token is required");

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/webhook.hpp"
+
 namespace concord::daemon {
 
 struct ApiRequest {
@@ -21,6 +23,19 @@ struct ApiRequest {
   std::string target;         // path and query, as sent
   std::string authorization;  // the Authorization header, "" when absent
   std::string body;
+  // The webhook signature headers, "" when absent (only the webhook routes read them).
+  std::string xero_signature;    // x-xero-signature
+  std::string intuit_signature;  // intuit-signature
+};
+
+// What a webhook route made of one delivery, for the metrics and the log line (serve.cpp).
+struct WebhookReceipt {
+  WebhookSource source = WebhookSource::kXero;
+  std::string tenant;
+  // accepted (a run is queued) | ignored (nothing about contacts) | bad_signature |
+  // unknown_tenant (also: the tenant takes no webhooks of this source) | invalid_payload
+  std::string outcome;
+  WebhookNotice notice;
 };
 
 struct ApiResponse {
@@ -29,9 +44,11 @@ struct ApiResponse {
   std::string body;
   std::string route;   // the route's name for metrics and logs ("unmatched" when none)
   std::string detail;  // what is logged beside the request (never sent to the client)
+  std::optional<WebhookReceipt> webhook;  // set by the webhook routes
 };
 
-enum class Access { kPublic, kRead, kWrite };
+// kSigned: no bearer token; the route checks the body's signature itself (webhooks).
+enum class Access { kPublic, kRead, kWrite, kSigned };
 
 struct Route {
   std::string_view method;
@@ -82,6 +99,12 @@ struct StartResult {
   boost::json::object run;  // the started run, or the one in progress (may be empty)
 };
 
+// A tenant's webhook settings, as the webhook routes need them.
+struct WebhookSubscription {
+  std::string key;         // the signing key: Xero's webhook key or Intuit's verifier token
+  std::string account_id;  // the tenant's xero_tenant_id or realm_id
+};
+
 struct ReviewAction {
   std::string action;  // link | keep_separate | dismiss
   std::string person_id;
@@ -114,6 +137,14 @@ class ApiBackend {
   [[nodiscard]] virtual boost::json::array Persons(const std::string& tenant,
                                                    const std::string& email) = 0;
   [[nodiscard]] virtual boost::json::object UndoMerge(std::int64_t merge_id) = 0;
+  // The tenant's subscription to `source`'s webhooks; nullopt when it has none (no such
+  // tenant, another finance system, no key configured), with the reason in `why` for the log.
+  [[nodiscard]] virtual std::optional<WebhookSubscription> Webhook(const std::string& tenant,
+                                                                   WebhookSource source,
+                                                                   std::string& why) = 0;
+  // Queues an incremental run with trigger "webhook" and returns at once: the sender wants
+  // its answer within seconds, whatever the run does.
+  virtual void QueueWebhookRun(const std::string& tenant) = 0;
 };
 
 // Serves one request. Never throws.

@@ -192,12 +192,14 @@ FinanceConfig ParseFinance(const Table& t) {
   FinanceConfig f;
   f.kind = t.String("kind");
   if (f.kind == "xero") {
-    t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "page_size", "ca_file",
-                 "timeout_seconds"});
-    f.xero_tenant_id = t.String("xero_tenant_id");
-  } else if (f.kind == "qbo") {
-    t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "minorversion", "page_size",
+    t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "webhook_key", "page_size",
                  "ca_file", "timeout_seconds"});
+    f.xero_tenant_id = t.String("xero_tenant_id");
+    if (t.Has("webhook_key")) f.webhook_key = t.Secret("webhook_key");
+  } else if (f.kind == "qbo") {
+    t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "verifier_token", "minorversion",
+                 "page_size", "ca_file", "timeout_seconds"});
+    if (t.Has("verifier_token")) f.webhook_key = t.Secret("verifier_token");
     f.realm_id = t.String("realm_id");
     if (f.realm_id.empty()) throw ConfigError("'" + t.Key("realm_id") + "' must not be empty");
     f.minorversion = static_cast<int>(t.Integer("minorversion", 75, 1, 1000));

@@ -51,6 +51,10 @@ struct FinanceConfig {
   // source has no base_url and no access_token.
   std::string path;
   connectors::CsvFormat csv;
+
+  // The key that signs this tenant's webhooks: [tenant.finance] webhook_key (Xero's webhook
+  // signing key) or verifier_token (Intuit's). Absent: the tenant takes no webhooks.
+  std::optional<SecretRef> webhook_key;
   int page_size = 1000;
   connectors::HttpSettings http;
 

@@ -24,7 +24,7 @@ http::response<http::string_body> ToBeast(const ApiResponse& api, unsigned versi
                                           bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(api.status), version};
   res.set(http::field::server, "concord");
-  res.set(http::field::content_type, api.content_type);
+  if (!api.content_type.empty()) res.set(http::field::content_type, api.content_type);
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
   res.body() = api.body;
@@ -99,8 +99,12 @@ asio::awaitable<void> Session(beast::tcp_stream stream, asio::thread_pool& worke
       co_return;
     }
     auto req = parser.release();
-    ApiRequest api{std::string(req.method_string()), std::string(req.target()),
-                   std::string(req[http::field::authorization]), std::move(req.body())};
+    ApiRequest api{std::string(req.method_string()),
+                   std::string(req.target()),
+                   std::string(req[http::field::authorization]),
+                   std::move(req.body()),
+                   std::string(req["x-xero-signature"]),
+                   std::string(req["intuit-signature"])};
     // The handler may block on the database: run it on a worker, resume here after.
     auto response = co_await asio::co_spawn(
         workers, [&]() -> asio::awaitable<ApiResponse> { co_return handler(api, peer); },

@@ -106,6 +106,10 @@ Metrics::Metrics() {
           MetricType::kGauge);
   declare("concord_http_requests_total", "Admin API requests by route and status.",
           MetricType::kCounter);
+  declare("concord_webhooks_total",
+          "Finance webhook deliveries by source (xero, qbo) and outcome (accepted, ignored, "
+          "bad_signature, unknown_tenant, invalid_payload).",
+          MetricType::kCounter);
   declare("concord_run_errors_total",
           "Failed runs by tenant and kind of error (source, lease, database, other).",
           MetricType::kCounter);

@@ -97,6 +97,18 @@ std::shared_ptr<const Tokens> ResolveTokens(const HttpConfig& http) {
   return std::make_shared<const Tokens>(std::move(admin), std::move(read));
 }
 
+// Each tenant's resolved webhook key, by tenant id. Resolved with the tokens, at start and on
+// reload, so a key that cannot be read stops the start (or the reload) with its name.
+using WebhookKeys = std::map<std::string, std::string>;
+
+std::shared_ptr<const WebhookKeys> ResolveWebhookKeys(const Config& config) {
+  WebhookKeys keys;
+  for (const auto& t : config.tenants) {
+    if (t.finance.webhook_key) keys[t.id] = t.finance.webhook_key->Resolve();
+  }
+  return std::make_shared<const WebhookKeys>(std::move(keys));
+}
+
 json::value ParseOr(const std::string& text, json::value fallback) {
   boost::system::error_code ec;
   auto value = json::parse(text, ec);
@@ -167,9 +179,13 @@ class PgScheduleStore final : public ScheduleStore {
 // looks, so a tenant a reload removed answers 404 from then on.
 class ServeBackend final : public ApiBackend {
  public:
-  ServeBackend(const Reloadable<Config>& config, ConnectionPool& pool, TenantRunner& runner,
-               Metrics& metrics)
-      : config_(config), pool_(pool), runner_(runner), metrics_(metrics) {}
+  ServeBackend(const Reloadable<Config>& config, const Reloadable<WebhookKeys>& webhook_keys,
+               ConnectionPool& pool, TenantRunner& runner, Metrics& metrics)
+      : config_(config),
+        webhook_keys_(webhook_keys),
+        pool_(pool),
+        runner_(runner),
+        metrics_(metrics) {}
 
   bool HasTenant(const std::string& tenant) override {
     return config_.Current()->FindTenant(tenant) != nullptr;
@@ -354,6 +370,37 @@ class ServeBackend final : public ApiBackend {
     return out;
   }
 
+  std::optional<WebhookSubscription> Webhook(const std::string& tenant, WebhookSource source,
+                                             std::string& why) override {
+    const auto config = config_.Current();
+    const auto* t = config->FindTenant(tenant);
+    if (!t) {
+      why = "there is no tenant '" + tenant + "'";
+      return std::nullopt;
+    }
+    if (t->finance.kind != ToString(source)) {
+      why = "tenant '" + tenant + "' uses finance kind \"" + t->finance.kind + "\"";
+      return std::nullopt;
+    }
+    const auto keys = webhook_keys_.Current();
+    auto it = keys->find(tenant);
+    if (it == keys->end()) {
+      why = "tenant '" + tenant + "' has no [tenant.finance] " +
+            (source == WebhookSource::kXero ? "webhook_key" : "verifier_token");
+      return std::nullopt;
+    }
+    return WebhookSubscription{.key = it->second,
+                               .account_id = source == WebhookSource::kXero
+                                                 ? t->finance.xero_tenant_id
+                                                 : t->finance.realm_id};
+  }
+
+  void QueueWebhookRun(const std::string& tenant) override {
+    if (!runner_.QueueWebhookRun(tenant)) {
+      throw ApiError(503, "shutting_down", "concord is shutting down");
+    }
+  }
+
   json::object UndoMerge(std::int64_t merge_id) override {
     std::optional<store::StoredMerge> merge;
     {
@@ -403,6 +450,7 @@ class ServeBackend final : public ApiBackend {
   }
 
   const Reloadable<Config>& config_;
+  const Reloadable<WebhookKeys>& webhook_keys_;
   ConnectionPool& pool_;
   TenantRunner& runner_;
   Metrics& metrics_;
@@ -427,18 +475,21 @@ void CheckOrMigrate(const Config& config, bool migrate) {
 }
 
 // SIGHUP: the configuration file read again and applied as a whole, or not at all when it
-// cannot be loaded or its tokens resolved (the daemon keeps running on what it has). New
+// cannot be loaded or its tokens or webhook keys resolved (the daemon keeps running on what
+// it has). New
 // tenants enter the shared schedule first, as that can fail (the database); the swaps after
 // it cannot. Not concurrently with itself.
 void Reload(const std::string& path, Reloadable<Config>& config, Reloadable<Tokens>& tokens,
-            Scheduler& scheduler) {
+            Reloadable<WebhookKeys>& webhook_keys, Scheduler& scheduler) {
   try {
     auto reload = PlanReload(*config.Current(), LoadConfig(path));
     auto new_tokens = ResolveTokens(reload.config.http);
+    auto new_webhook_keys = ResolveWebhookKeys(reload.config);
     scheduler.SetTenants(ScheduleTimings(reload.config));
     const auto tenants = static_cast<std::int64_t>(reload.config.tenants.size());
     config.Replace(std::make_shared<const Config>(std::move(reload.config)));
     tokens.Replace(std::move(new_tokens));
+    webhook_keys.Replace(std::move(new_webhook_keys));
     for (const auto& key : reload.restart_required) {
       Log(Level::kWarn, "restart_required",
           {{"key", key}, {"reason", "'" + key + "' changed: restart to apply; kept as it was"}});
@@ -461,6 +512,7 @@ int Serve(const Config& config, const ServeOptions& options) {
   // from `live`, which a SIGHUP replaces.
   const auto listen = ParseListen(config.http.listen);
   Reloadable<Tokens> tokens(ResolveTokens(config.http));
+  Reloadable<WebhookKeys> webhook_keys(ResolveWebhookKeys(config));
   Reloadable<Config> live(std::make_shared<const Config>(config));
   CheckOrMigrate(config, options.migrate);
 
@@ -505,7 +557,7 @@ int Serve(const Config& config, const ServeOptions& options) {
     asio::post(ioc, step);
   });
 
-  ServeBackend backend(live, pool, runner, metrics);
+  ServeBackend backend(live, webhook_keys, pool, runner, metrics);
   std::optional<HttpServer> server_holder;
   try {
     server_holder.emplace(
@@ -525,6 +577,21 @@ int Serve(const Config& config, const ServeOptions& options) {
                               {"status", response.status},
                               {"duration_ms", ms},
                               {"peer", peer}};
+          if (const auto& webhook = response.webhook) {
+            // One line per delivery, with what it said (counts, never the body or signature).
+            const std::string source(ToString(webhook->source));
+            metrics.Add("concord_webhooks_total",
+                        {{"source", source}, {"outcome", webhook->outcome}});
+            fields["tenant"] = webhook->tenant;
+            fields["source"] = source;
+            fields["outcome"] = webhook->outcome;
+            fields["events"] = webhook->notice.events;
+            fields["contact_changes"] = webhook->notice.contact_changes;
+            if (!response.detail.empty()) fields["reason"] = response.detail;
+            const bool refused = webhook->outcome != "accepted" && webhook->outcome != "ignored";
+            Log(refused ? Level::kWarn : Level::kInfo, "webhook", std::move(fields));
+            return response;
+          }
           if (!response.detail.empty()) fields["error"] = response.detail;
           Log(response.status >= 500 ? Level::kError : Level::kInfo, "http_request",
               std::move(fields));
@@ -560,7 +627,7 @@ int Serve(const Config& config, const ServeOptions& options) {
         if (!shutting_down) {
           asio::post(workers, [&] {
             std::lock_guard lock(reload_mutex);
-            Reload(options.config_path, live, tokens, scheduler);
+            Reload(options.config_path, live, tokens, webhook_keys, scheduler);
           });
         }
         wait_signal();
@@ -581,8 +648,8 @@ int Serve(const Config& config, const ServeOptions& options) {
           // its lease is handed back so another replica need not wait for it to expire.
           std::int64_t released = 0;
           try {
-            store::Connection conn({.url = config.database_url,
-                                    .statement_timeout = kForcedReleaseWait});
+            store::Connection conn(
+                {.url = config.database_url, .statement_timeout = kForcedReleaseWait});
             released = store::ReleaseLeasesOf(conn, owner + "/");
           } catch (const std::exception& e) {
             Log(Level::kWarn, "lease_release_failed", {{"error", e.what()}});

@@ -44,15 +44,26 @@ TenantRunner::Admission TenantRunner::Submit(const std::string& tenant, const Sy
     baseline = store::RunsStore(*conn).NewestRunId(tenant);
   }
   std::lock_guard lock(mutex_);
+  return SubmitLocked(tenant, request, baseline, entry);
+}
+
+TenantRunner::Admission TenantRunner::SubmitLocked(const std::string& tenant,
+                                                   const SyncRequest& request,
+                                                   std::int64_t baseline,
+                                                   std::shared_ptr<Entry>* entry) {
   if (stopping_) return Admission::kStopping;
   auto it = active_.find(tenant);
   if (it != active_.end()) {
     auto& queued = *it->second;
     if (queued.started || request.dry_run || queued.request.dry_run) return Admission::kBusy;
-    // Merge: one run does what both asked for.
+    // Merge: one run does what both asked for, under the most specific trigger (an admin's,
+    // then a webhook's, then the schedule's).
     queued.request.full = queued.request.full || request.full;
     queued.request.confirm_deletes = queued.request.confirm_deletes || request.confirm_deletes;
-    if (request.trigger == "manual") queued.request.trigger = "manual";
+    if (request.trigger == "manual" ||
+        (request.trigger == "webhook" && queued.request.trigger != "manual")) {
+      queued.request.trigger = request.trigger;
+    }
     *entry = it->second;
     return Admission::kMerged;
   }
@@ -63,6 +74,38 @@ TenantRunner::Admission TenantRunner::Submit(const std::string& tenant, const Sy
   *entry = fresh;
   boost::asio::post(runs_, [this, tenant, fresh] { Execute(tenant, fresh); });
   return Admission::kStarted;
+}
+
+bool TenantRunner::EndLocked(const std::string& tenant, const std::shared_ptr<Entry>& entry) {
+  auto it = active_.find(tenant);
+  if (it != active_.end() && it->second == entry) active_.erase(it);
+  changed_.notify_all();
+  return entry->follow_up && !stopping_;
+}
+
+void TenantRunner::QueueFollowUp(const std::string& tenant) {
+  try {
+    QueueWebhookRun(tenant);
+  } catch (const std::exception& e) {
+    // The next scheduled run picks the change up.
+    Log(Level::kWarn, "webhook_run_not_queued", {{"tenant", tenant}, {"error", e.what()}});
+  }
+}
+
+bool TenantRunner::QueueWebhookRun(const std::string& tenant) {
+  std::int64_t baseline = 0;
+  {
+    auto conn = pool_.Borrow();
+    baseline = store::RunsStore(*conn).NewestRunId(tenant);
+  }
+  std::lock_guard lock(mutex_);
+  std::shared_ptr<Entry> entry;
+  auto admission = SubmitLocked(tenant, {.trigger = "webhook"}, baseline, &entry);
+  if (admission == Admission::kBusy) {
+    active_.at(tenant)->follow_up = true;
+    return true;
+  }
+  return admission != Admission::kStopping;
 }
 
 TenantRunner::Started TenantRunner::StartManual(const std::string& tenant,
@@ -116,12 +159,16 @@ bool TenantRunner::Exclusive(const std::string& tenant, const std::function<void
   struct Done {
     TenantRunner* self;
     const std::string& tenant;
+    const std::shared_ptr<Entry>& entry;
     ~Done() {
-      std::lock_guard lock(self->mutex_);
-      self->active_.erase(tenant);
-      self->changed_.notify_all();
+      bool follow_up = false;
+      {
+        std::lock_guard lock(self->mutex_);
+        follow_up = self->EndLocked(tenant, entry);
+      }
+      if (follow_up) self->QueueFollowUp(tenant);
     }
-  } done{this, tenant};
+  } done{this, tenant, entry};
   work();
   return true;
 }
@@ -174,12 +221,14 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
     ReportFinished(
         tenant, {outcome.run_id, outcome.cancelled ? "cancelled" : outcome.status, request.full});
   }
-  std::lock_guard lock(mutex_);
-  entry->run_id = outcome.run_id;
-  entry->done = true;
-  auto it = active_.find(tenant);
-  if (it != active_.end() && it->second == entry) active_.erase(it);
-  changed_.notify_all();
+  bool follow_up = false;
+  {
+    std::lock_guard lock(mutex_);
+    entry->run_id = outcome.run_id;
+    entry->done = true;
+    follow_up = EndLocked(tenant, entry);
+  }
+  if (follow_up) QueueFollowUp(tenant);
 }
 
 void TenantRunner::ReportFinished(const std::string& tenant, const RunReport& report) {

@@ -1,10 +1,12 @@
 #pragma once
 // Runs syncs of the configured tenants on a thread pool, at most one per tenant in this
 // process (the tenant lease keeps other processes out). A request for a tenant with a run
-// queued but not started merges into it; one with a run in progress is refused. Every run
-// gets its own connection and a lease owner of its own, so an admin decision and a sync of
-// one tenant can never both hold its lease. A run takes the configuration current when it
-// starts and keeps it to its end; a queued run of a tenant a reload removed is dropped.
+// queued but not started merges into it; one with a run in progress is refused, except a
+// webhook's, which runs after it (the change it reports may have come after that run's
+// fetch). Every run gets its own connection and a lease owner of its own, so an admin
+// decision and a sync of one tenant can never both hold its lease. A run takes the
+// configuration current when it starts and keeps it to its end; a queued run of a tenant a
+// reload removed is dropped.
 
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
@@ -50,6 +52,10 @@ class TenantRunner final : public RunLauncher {
   [[nodiscard]] Started StartManual(const std::string& tenant, const SyncRequest& request,
                                     std::chrono::milliseconds wait);
 
+  // A webhook's incremental run: merges into a queued run, or follows the one in progress (or
+  // the admin decision in progress); never waits. false: not accepted (shutting down).
+  bool QueueWebhookRun(const std::string& tenant);
+
   bool Launch(const std::string& tenant, bool full) override;
   // One run queued per thread beside the running ones, so a thread never idles between two
   // scheduler steps.
@@ -75,9 +81,20 @@ class TenantRunner final : public RunLauncher {
     bool done = false;
     std::int64_t baseline_run_id = 0;  // newest run of the tenant before this one
     std::int64_t run_id = 0;
+    bool follow_up = false;  // a webhook came after this started: run once more when done
   };
   Admission Submit(const std::string& tenant, const SyncRequest& request,
                    std::shared_ptr<Entry>* entry);
+  // Submit's decision, under mutex_; `baseline`: the tenant's newest run id before the request
+  // (StartManual finds its run after it).
+  Admission SubmitLocked(const std::string& tenant, const SyncRequest& request,
+                         std::int64_t baseline, std::shared_ptr<Entry>* entry);
+  // Ends the tenant's activity `entry`, under mutex_; true when a webhook asked for a run
+  // after it (the caller queues it once the lock is released).
+  bool EndLocked(const std::string& tenant, const std::shared_ptr<Entry>& entry);
+  // The run a webhook asked for after the tenant's last activity; never throws (the error is
+  // logged: the next scheduled run sees the change).
+  void QueueFollowUp(const std::string& tenant);
   void Execute(const std::string& tenant, std::shared_ptr<Entry> entry);
   // Tells finished_ (errors are logged: the run itself is over).
   void ReportFinished(const std::string& tenant, const RunReport& report);

@@ -67,6 +67,23 @@ class FakeBackend final : public ApiBackend {
     if (id == 13) throw std::runtime_error("database on fire at 10.0.0.3");
     return {{"merge_id", id}};
   }
+  // acme takes Xero webhooks, globex QBO ones; initech (MYOB) none.
+  std::optional<WebhookSubscription> Webhook(const std::string& tenant, WebhookSource source,
+                                             std::string& why) override {
+    if (tenant == "acme" && source == WebhookSource::kXero) {
+      return WebhookSubscription{kXeroKey, "b5a3c1d2-0000-4000-8000-000000000001"};
+    }
+    if (tenant == "globex" && source == WebhookSource::kQbo) {
+      return WebhookSubscription{kQboKey, "9130350000000001"};
+    }
+    why = "no subscription for " + tenant;
+    return std::nullopt;
+  }
+  void QueueWebhookRun(const std::string& tenant) override { queued.push_back(tenant); }
+
+  static constexpr const char* kXeroKey = "xero-webhook-key";
+  static constexpr const char* kQboKey = "intuit-verifier";
+  std::vector<std::string> queued;
 
   std::string not_ready;
   bool busy = false;
@@ -83,7 +100,7 @@ class ApiTest : public ::testing::Test {
   ApiResponse Call(std::string method, std::string target, std::string auth = kAdmin,
                    std::string body = "") {
     return HandleApiRequest(
-        {std::move(method), std::move(target), std::move(auth), std::move(body)}, tokens_,
+        {std::move(method), std::move(target), std::move(auth), std::move(body), "", ""}, tokens_,
         backend_);
   }
   static std::string Code(const ApiResponse& r) {
@@ -136,6 +153,12 @@ TEST_F(ApiTest, AuthMatrix) {
     SCOPED_TRACE(std::string(route.method) + " " + target);
     if (route.access == Access::kPublic) {
       EXPECT_NE(Call(std::string(route.method), target, "").status, 401);
+      continue;
+    }
+    if (route.access == Access::kSigned) {
+      // The signature is the credential (WebhookTest): a bearer token is no substitute.
+      EXPECT_NE(Call(std::string(route.method), target, kAdmin).status, 200);
+      EXPECT_TRUE(backend_.queued.empty());
       continue;
     }
     EXPECT_EQ(Call(std::string(route.method), target, "").status, 401);
@@ -285,6 +308,108 @@ TEST_F(ApiTest, MetricsAreText) {
   auto r = Call("GET", "/metrics", kRead);
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(r.content_type.starts_with("text/plain; version=0.0.4"));
+}
+
+class WebhookTest : public ApiTest {
+ protected:
+  ApiResponse Xero(const std::string& tenant, const std::string& body,
+                   const std::string& signature) {
+    return HandleApiRequest({"POST", "/v1/webhooks/xero/" + tenant, "", body, signature, ""},
+                            tokens_, backend_);
+  }
+  ApiResponse Qbo(const std::string& tenant, const std::string& body,
+                  const std::string& signature) {
+    return HandleApiRequest({"POST", "/v1/webhooks/qbo/" + tenant, "", body, "", signature},
+                            tokens_, backend_);
+  }
+  static std::string Outcome(const ApiResponse& r) {
+    return r.webhook ? r.webhook->outcome : "(no receipt)";
+  }
+
+  const std::string handshake_ =
+      R"({"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"S0m3r4Nd0mt3xt"})";
+  const std::string contact_ =
+      R"({"events":[{"resourceId":"c-1","eventType":"UPDATE","eventCategory":"CONTACT",)"
+      R"("tenantId":"b5a3c1d2-0000-4000-8000-000000000001"}],"entropy":"x"})";
+};
+
+// Intent to receive: 200 for a good signature, 401 for a bad one, both with empty bodies.
+TEST_F(WebhookTest, XeroHandshake) {
+  auto good = Xero("acme", handshake_, WebhookSignature(FakeBackend::kXeroKey, handshake_));
+  EXPECT_EQ(good.status, 200);
+  EXPECT_EQ(good.body, "");
+  EXPECT_EQ(good.content_type, "");
+  EXPECT_EQ(Outcome(good), "ignored");
+  EXPECT_EQ(good.route, "POST /v1/webhooks/xero/{tenant}");
+  auto bad = Xero("acme", handshake_, WebhookSignature("another-key", handshake_));
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(bad.body, "");
+  EXPECT_EQ(Outcome(bad), "bad_signature");
+  EXPECT_EQ(Xero("acme", handshake_, "").status, 401);
+  EXPECT_TRUE(backend_.queued.empty());
+}
+
+TEST_F(WebhookTest, XeroContactEventQueuesARun) {
+  auto r = Xero("acme", contact_, WebhookSignature(FakeBackend::kXeroKey, contact_));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(Outcome(r), "accepted");
+  EXPECT_EQ(r.webhook->tenant, "acme");
+  EXPECT_EQ(r.webhook->notice.contact_changes, 1);
+  EXPECT_EQ(backend_.queued, std::vector<std::string>{"acme"});
+  // The same body signed for another key queues nothing.
+  EXPECT_EQ(Xero("acme", contact_, WebhookSignature("x", contact_)).status, 401);
+  EXPECT_EQ(backend_.queued.size(), 1u);
+}
+
+TEST_F(WebhookTest, QboBothShapes) {
+  const std::string classic =
+      R"({"eventNotifications":[{"realmId":"9130350000000001","dataChangeEvent":{"entities":[)"
+      R"({"name":"Customer","id":"58","operation":"Update"}]}}]})";
+  const std::string cloud =
+      R"([{"specversion":"1.0","id":"1","type":"qbo.customer.created.v1",)"
+      R"("intuitentityid":"58","intuitaccountid":"9130350000000001","data":{}}])";
+  const std::string invoice = R"([{"specversion":"1.0","id":"2","type":"qbo.invoice.created.v1",)"
+                              R"("intuitaccountid":"9130350000000001"}])";
+  for (const auto& body : {classic, cloud}) {
+    SCOPED_TRACE(body);
+    auto r = Qbo("globex", body, WebhookSignature(FakeBackend::kQboKey, body));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Outcome(r), "accepted");
+  }
+  EXPECT_EQ(backend_.queued, (std::vector<std::string>{"globex", "globex"}));
+  auto ignored = Qbo("globex", invoice, WebhookSignature(FakeBackend::kQboKey, invoice));
+  EXPECT_EQ(ignored.status, 200);
+  EXPECT_EQ(Outcome(ignored), "ignored");
+  auto bad = Qbo("globex", classic, WebhookSignature(FakeBackend::kXeroKey, classic));
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(Outcome(bad), "bad_signature");
+  EXPECT_EQ(backend_.queued.size(), 2u);
+}
+
+// Unknown tenant, another finance system, no key: one 404 that does not say which (the route
+// takes no token); the reason is only logged.
+TEST_F(WebhookTest, NoSubscriptionIs404WithTheReasonLogged) {
+  for (const auto& [source, tenant] : std::vector<std::pair<std::string, std::string>>{
+           {"xero", "nobody"}, {"xero", "globex"}, {"qbo", "acme"}, {"qbo", "initech"}}) {
+    SCOPED_TRACE(source + " " + tenant);
+    auto r = source == "xero" ? Xero(tenant, handshake_, "sig") : Qbo(tenant, handshake_, "sig");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Code(r), "unknown_tenant");
+    EXPECT_EQ(Message(r).find(tenant), std::string::npos);
+    EXPECT_EQ(Outcome(r), "unknown_tenant");
+    EXPECT_EQ(r.detail, "no subscription for " + tenant);
+  }
+  EXPECT_TRUE(backend_.queued.empty());
+}
+
+TEST_F(WebhookTest, SignedButNotAPayloadIs400) {
+  const std::string body = R"({"hello":"world"})";
+  auto r = Xero("acme", body, WebhookSignature(FakeBackend::kXeroKey, body));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Code(r), "invalid_payload");
+  EXPECT_EQ(Outcome(r), "invalid_payload");
+  EXPECT_TRUE(backend_.queued.empty());
 }
 
 // docs/api.yaml (OpenAPI 3) lists exactly the routes the router serves.

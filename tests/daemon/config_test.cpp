@@ -282,6 +282,43 @@ TEST(ConfigTest, CsvErrorsNameTheKey) {
   }
 }
 
+// The webhook key is optional, a secret like the tokens, and named after what each finance
+// system calls it: Xero's webhook key, Intuit's verifier token.
+TEST(ConfigTest, WebhookKeysPerFinanceKind) {
+  EXPECT_FALSE(ParseConfig(kContract, "test.toml", "").Tenant("acme").finance.webhook_key);
+  auto xero = ParseConfig(Replace(kContract, "page_size = 1000",
+                                  "page_size = 1000\nwebhook_key = \"env:ACME_XERO_WH\""),
+                          "test.toml", "");
+  const auto& xero_key = xero.Tenant("acme").finance.webhook_key;
+  ASSERT_TRUE(xero_key);
+  EXPECT_EQ(xero_key->reference, "env:ACME_XERO_WH");
+  EXPECT_EQ(xero_key->key, "tenant[0].finance.webhook_key");
+  auto qbo = ParseConfig(WithQbo(kQboFinance + "verifier_token = \"file:/etc/concord/qbo-vt\"\n"),
+                         "test.toml", "");
+  const auto& qbo_key = qbo.Tenant("acme").finance.webhook_key;
+  ASSERT_TRUE(qbo_key);
+  EXPECT_EQ(qbo_key->reference, "file:/etc/concord/qbo-vt");
+  EXPECT_EQ(qbo_key->key, "tenant[0].finance.verifier_token");
+
+  struct Case {
+    std::string config, expected;
+  };
+  const Case cases[] = {
+      {Replace(kContract, "page_size = 1000", "page_size = 1000\nwebhook_key = \"plain\""),
+       "tenant[0].finance.webhook_key"},
+      {Replace(kContract, "page_size = 1000", "page_size = 1000\nverifier_token = \"env:V\""),
+       "tenant[0].finance.verifier_token"},
+      {WithQbo(kQboFinance + "webhook_key = \"env:K\"\n"), "tenant[0].finance.webhook_key"},
+      {WithQbo(kQboFinance + "verifier_token = \"plain\"\n"), "tenant[0].finance.verifier_token"},
+      {WithQbo(kMyobFinance + "webhook_key = \"env:K\"\n"), "tenant[0].finance.webhook_key"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(c.config);
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+}
+
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
   auto text =
       Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");

@@ -81,6 +81,8 @@ token = ")" + e.portal.token.reference +
   EXPECT_EQ(e.finance.page_size, m.finance.page_size);
   EXPECT_EQ(e.finance.http.ca_file, m.finance.http.ca_file);
   EXPECT_EQ(e.finance.http.timeout_seconds, m.finance.http.timeout_seconds);
+  EXPECT_EQ(e.finance.webhook_key.has_value(), m.finance.webhook_key.has_value())
+      << "webhook_key is shown commented out: no webhooks by default";
   EXPECT_EQ(e.portal.page_size, m.portal.page_size);
   EXPECT_EQ(e.portal.http.ca_file, m.portal.http.ca_file);
   EXPECT_EQ(e.portal.http.timeout_seconds, m.portal.http.timeout_seconds);
@@ -119,6 +121,8 @@ token = "env:P"
   EXPECT_EQ(qbo->finance.http.ca_file, m.http.ca_file);
   EXPECT_EQ(qbo->finance.http.timeout_seconds, m.http.timeout_seconds);
   EXPECT_FALSE(qbo->finance.realm_id.empty());
+  EXPECT_EQ(qbo->finance.webhook_key.has_value(), m.webhook_key.has_value())
+      << "verifier_token is shown commented out: no webhooks by default";
 }
 
 TEST(DeployConfig, ExampleMyobTenantStatesTheDefaults) {
@@ -178,6 +182,20 @@ token = "env:P"
   EXPECT_EQ(csv->finance.csv, m.csv) << "columns, delimiter and archived_statuses";
   EXPECT_EQ(csv->finance.page_size, m.page_size);
   EXPECT_FALSE(csv->finance.path.empty());
+}
+
+// The webhook keys the example shows commented out are real keys: uncommented, it parses.
+TEST(DeployConfig, ExampleWebhookKeysParseUncommented) {
+  auto text = ReadSource("deploy/concord.example.toml");
+  for (std::string commented : {"# webhook_key = ", "# verifier_token = "}) {
+    auto at = text.find(commented);
+    ASSERT_NE(at, std::string::npos) << commented;
+    text.erase(at, 2);
+  }
+  auto config = ParseConfig(text, "example", "");
+  int with_key = 0;
+  for (const auto& t : config.tenants) with_key += t.finance.webhook_key.has_value();
+  EXPECT_EQ(with_key, 2);
 }
 
 TEST(DeployConfig, DemoParses) {

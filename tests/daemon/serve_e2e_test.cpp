@@ -34,6 +34,8 @@ using test_support::ChildProcess;
 constexpr const char* kXeroTenant = "b5a3c1d2-0000-4000-8000-000000000001";
 constexpr const char* kXeroToken = "xero-token-e2e";
 constexpr const char* kScimToken = "scim-token-e2e";
+constexpr const char* kQboToken = "qbo-token-e2e";
+constexpr const char* kRealm = "9130350000000001";
 constexpr const char* kAdmin = "Bearer admin-token-e2e";
 constexpr const char* kRead = "Bearer read-token-e2e";
 
@@ -43,9 +45,10 @@ struct Reply {
   json::value Json() const { return json::parse(body); }
 };
 
-// One request on a fresh connection; a 10-second deadline covers the exchange.
+// One request on a fresh connection; a 10-second deadline covers the exchange. `header`, when
+// given, is sent as well (a webhook's signature).
 Reply Call(int port, http::verb method, const std::string& target, const std::string& auth = "",
-           const std::string& body = "") {
+           const std::string& body = "", const std::pair<std::string, std::string>& header = {}) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(10s);
@@ -54,6 +57,7 @@ Reply Call(int port, http::verb method, const std::string& target, const std::st
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!auth.empty()) req.set(http::field::authorization, auth);
+  if (!header.first.empty()) req.set(header.first, header.second);
   if (!body.empty()) req.set(http::field::content_type, "application/json");
   req.body() = body;
   req.prepare_payload();
@@ -101,6 +105,21 @@ json::object User(std::string id, std::string email) {
           {"meta", {{"resourceType", "User"}, {"lastModified", "2026-01-15T23:40:11Z"}}}};
 }
 
+json::object QboCustomer(std::string id, std::string given, std::string email) {
+  return {{"Id", id},
+          {"SyncToken", "0"},
+          {"DisplayName", given + " Ltd"},
+          {"GivenName", given},
+          {"FamilyName", "Example"},
+          {"CompanyName", given + " Ltd"},
+          {"Active", true},
+          {"Job", false},
+          {"PrimaryEmailAddr", {{"Address", email}}},
+          {"MetaData",
+           {{"CreateTime", "2026-01-15T10:00:00-08:00"},
+            {"LastUpdatedTime", "2026-01-15T10:00:00-08:00"}}}};
+}
+
 class ServeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -109,15 +128,21 @@ class ServeE2eTest : public ::testing::Test {
                       {"contacts", json::array{Contact("c-ann", "Ann", "ann@one.example"),
                                                Contact("c-bob", "Bob", "bob@two.example"),
                                                Contact("c-cat", "Cat", "cat@three.example")}}};
+    // A QuickBooks company too, for the tenant the QBO webhook test adds.
+    json::object qbo{{"realm_id", kRealm},
+                     {"access_token", kQboToken},
+                     {"customers", json::array{QboCustomer("58", "Eve", "eve@four.example")}}};
     json::object scim{{"token", kScimToken},
                       {"users", json::array{User("u-ann", "ANN@one.example"),
                                             User("u-dan", "dan@portal.example")}}};
-    test_support::WriteFile(tmp_.File("data.json"),
-                            json::serialize(json::object{{"xero", xero}, {"scim", scim}}));
+    test_support::WriteFile(
+        tmp_.File("data.json"),
+        json::serialize(json::object{{"xero", xero}, {"qbo", qbo}, {"scim", scim}}));
     fake_.emplace(ChildOptions{.argv = {CONCORD_FAKE_BIN, "--data", tmp_.File("data.json")}});
     auto ready = json::parse(fake_->ReadLine(10s)).as_object();
     const auto xero_port = ready.at("xero_port").as_int64();
     const auto scim_port = ready.at("scim_port").as_int64();
+    qbo_port_ = ready.at("qbo_port").as_int64();
     std::string toml = "[database]\nurl = \"" + db_.url() +
                        "\"\n"
                        "[http]\nlisten = \"127.0.0.1:0\"\n"
@@ -146,6 +171,9 @@ class ServeE2eTest : public ::testing::Test {
     options.argv = {CONCORD_BIN, "--config", tmp_.File("concord.toml"), "serve"};
     options.argv.insert(options.argv.end(), extra.begin(), extra.end());
     options.env = {{"E2E_XERO_TOKEN", kXeroToken},
+                   {"E2E_QBO_TOKEN", kQboToken},
+                   {"E2E_XERO_WEBHOOK_KEY", "xero-webhook-key-e2e"},
+                   {"E2E_QBO_VERIFIER", "intuit-verifier-e2e"},
                    {"E2E_SCIM_TOKEN", kScimToken},
                    {"E2E_ADMIN_TOKEN", "admin-token-e2e"},
                    {"E2E_READ_TOKEN", "read-token-e2e"}};
@@ -205,8 +233,58 @@ class ServeE2eTest : public ::testing::Test {
     return result.Rows() == 0 || result.IsNull(0, 0) ? -1 : result.Int(0, 0);
   }
 
+  // Gives tenant "acme" its Xero webhook key.
+  void AddXeroWebhookKey() {
+    auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+    const std::string after = "xero_tenant_id = \"" + std::string(kXeroTenant) + "\"\n";
+    toml.insert(toml.find(after) + after.size(), "webhook_key = \"env:E2E_XERO_WEBHOOK_KEY\"\n");
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
+  // Adds tenant "globex" on the fake's QuickBooks company, with a verifier token.
+  void AddQboTenant() {
+    auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+    const auto portal = toml.substr(toml.find("[tenant.portal]"));
+    toml +=
+        "[[tenant]]\nid = \"globex\"\ninterval = \"1h\"\n[tenant.finance]\nkind = \"qbo\"\n"
+        "base_url = \"http://127.0.0.1:" +
+        std::to_string(qbo_port_) + "\"\nrealm_id = \"" + kRealm +
+        "\"\naccess_token = \"env:E2E_QBO_TOKEN\"\n"
+        "verifier_token = \"env:E2E_QBO_VERIFIER\"\n" +
+        portal;
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
+  // The tenant's runs, newest first.
+  json::array Runs(int port, const std::string& tenant) {
+    return Get(port, "/v1/tenants/" + tenant + "/syncs").Json().at("runs").as_array();
+  }
+
+  // How many of them a webhook triggered (a scheduled run may start at any moment).
+  std::size_t WebhookRuns(int port, const std::string& tenant) {
+    std::size_t n = 0;
+    for (const auto& r : Runs(port, tenant)) n += r.at("trigger") == "webhook";
+    return n;
+  }
+
+  // Waits for a finished run with trigger "webhook" of the tenant and returns it.
+  json::object WaitForWebhookRun(int port, const std::string& tenant) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      for (const auto& r : Runs(port, tenant)) {
+        if (r.at("trigger") == "webhook") return WaitForRun(port, r.at("id").as_int64());
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no webhook run of " << tenant;
+        return {};
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
   test_support::TempDir tmp_;
   testing::TestDatabase db_;
+  std::int64_t qbo_port_ = 0;
   std::optional<ChildProcess> fake_;
   std::optional<ChildProcess> serve_;
 };
@@ -665,6 +743,111 @@ TEST_F(ServeE2eTest, SlowClientIsCutOff) {
   const auto waited = std::chrono::steady_clock::now() - started;
   EXPECT_GE(waited, 5s);
   EXPECT_LT(waited, 20s);
+}
+
+}  // namespace
+}  // namespace concord
+
+namespace concord {
+namespace {
+
+// The signatures below were computed outside concord, for the bodies exactly as written:
+//   printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$KEY" -binary | base64
+constexpr const char* kXeroHandshake =
+    R"({"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"S0m3r4Nd0mt3xt"})";
+// KEY=xero-webhook-key-e2e
+constexpr const char* kXeroHandshakeSignature = "s4I6w6SBnCWT8w++IAMUF+oslDj7Ol+zkdp4cvy+qik=";
+constexpr const char* kXeroContactEvent =
+    R"({"events":[{"resourceUrl":"https://api.xero.com/api.xro/2.0/Contacts/c-ann",)"
+    R"("resourceId":"c-ann","eventDateUtc":"2024-06-21T01:15:39.902","eventType":"UPDATE",)"
+    R"("eventCategory":"CONTACT","tenantId":"b5a3c1d2-0000-4000-8000-000000000001",)"
+    R"("tenantType":"ORGANISATION"}],"firstEventSequence":1,"lastEventSequence":1,)"
+    R"("entropy":"YSXPVKHSMPSNHPZIAXLN"})";
+// KEY=xero-webhook-key-e2e
+constexpr const char* kXeroContactSignature = "YN1v41yRS/IdgVuCIUh2l4yNm/xIupKJEFuzKO1/Zms=";
+constexpr const char* kQboClassic =
+    R"({"eventNotifications":[{"realmId":"9130350000000001","dataChangeEvent":{"entities":[)"
+    R"({"name":"Customer","id":"58","operation":"Update","lastUpdated":"2024-06-09T16:40:11.000Z"}]}}]})";
+// KEY=intuit-verifier-e2e
+constexpr const char* kQboClassicSignature = "p5MEH7+AHzrfqx3z69EdXgwrrgmYlxbUPFKUaH00ATY=";
+
+Reply Webhook(int port, const std::string& target, const std::string& body,
+              const std::string& header, const std::string& signature) {
+  return Call(port, http::verb::post, target, "", body, {header, signature});
+}
+
+// Xero's intent-to-receive check, a forged delivery and a real one: only the real one starts
+// a run, and it is the tenant's incremental run with trigger "webhook".
+TEST_F(ServeE2eTest, XeroWebhookQueuesAWebhookRun) {
+  AddXeroWebhookKey();
+  const int port = StartServe();
+  const std::string target = "/v1/webhooks/xero/acme";
+  auto handshake =
+      Webhook(port, target, kXeroHandshake, "x-xero-signature", kXeroHandshakeSignature);
+  EXPECT_EQ(handshake.status, 200);
+  EXPECT_EQ(handshake.body, "");
+  auto forged_handshake =
+      Webhook(port, target, kXeroHandshake, "x-xero-signature", kXeroContactSignature);
+  EXPECT_EQ(forged_handshake.status, 401);
+  EXPECT_EQ(forged_handshake.body, "");
+  auto forged =
+      Webhook(port, target, kXeroContactEvent, "x-xero-signature", kXeroHandshakeSignature);
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(Webhook(port, target, kXeroContactEvent, "x-xero-signature", "").status, 401);
+  // A bearer token is no signature.
+  EXPECT_EQ(Call(port, http::verb::post, target, kAdmin, kXeroContactEvent).status, 401);
+  EXPECT_EQ(Webhook(port, "/v1/webhooks/xero/nobody", kXeroContactEvent, "x-xero-signature",
+                    kXeroContactSignature)
+                .status,
+            404);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(WebhookRuns(port, "acme"), 0u) << "no run without a good signature";
+
+  auto real = Webhook(port, target, kXeroContactEvent, "x-xero-signature", kXeroContactSignature);
+  EXPECT_EQ(real.status, 200);
+  EXPECT_EQ(real.body, "");
+  auto run = WaitForWebhookRun(port, "acme");
+  EXPECT_EQ(run.at("mode"), "incremental");
+  EXPECT_EQ(run.at("status"), "succeeded") << json::serialize(run);
+  EXPECT_EQ(WebhookRuns(port, "acme"), 1u);
+
+  auto metrics = Get(port, "/metrics").body;
+  EXPECT_NE(metrics.find("concord_webhooks_total{source=\"xero\",outcome=\"accepted\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("concord_webhooks_total{source=\"xero\",outcome=\"ignored\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("concord_webhooks_total{source=\"xero\",outcome=\"bad_signature\"} 4"),
+            std::string::npos);
+  serve_->Terminate();
+  EXPECT_EQ(serve_->WaitFor(15s), 0);
+  // One line per delivery, without the body or the signature.
+  const auto log = serve_->Stderr();
+  EXPECT_EQ(log.find("YSXPVKHSMPSNHPZIAXLN"), std::string::npos);
+  EXPECT_EQ(log.find(kXeroContactSignature), std::string::npos);
+}
+
+TEST_F(ServeE2eTest, QboClassicWebhookQueuesAWebhookRun) {
+  AddQboTenant();
+  const int port = StartServe();
+  const std::string target = "/v1/webhooks/qbo/globex";
+  EXPECT_EQ(Webhook(port, target, kQboClassic, "intuit-signature", kXeroContactSignature).status,
+            401);
+  // Acme has no Xero webhook key here, and globex is no Xero tenant.
+  EXPECT_EQ(Webhook(port, "/v1/webhooks/xero/acme", kXeroHandshake, "x-xero-signature",
+                    kXeroHandshakeSignature)
+                .status,
+            404);
+  EXPECT_EQ(Webhook(port, "/v1/webhooks/xero/globex", kQboClassic, "x-xero-signature",
+                    kQboClassicSignature)
+                .status,
+            404);
+  auto real = Webhook(port, target, kQboClassic, "intuit-signature", kQboClassicSignature);
+  EXPECT_EQ(real.status, 200);
+  auto run = WaitForWebhookRun(port, "globex");
+  EXPECT_EQ(run.at("status"), "succeeded") << json::serialize(run);
+  EXPECT_EQ(run.at("counts").at("fetched_finance"), 1);
+  EXPECT_EQ(WebhookRuns(port, "acme"), 0u);
 }
 
 }  // namespace
