@@ -199,7 +199,6 @@ std::vector<ReviewChange> ApplyReview(
     conn.CopyBegin(sql::kCopyScope);
     for (const auto& s : *scope) conn.CopyRow({Str(ToString(s.side)), s.source, s.remote_id});
     conn.CopyEnd();
-    conn.Exec(sql::kAnalyzeScope);
   }
   conn.Exec(sql::kStageReview);
   conn.CopyBegin(sql::kCopyReview);
@@ -208,6 +207,7 @@ std::vector<ReviewChange> ApplyReview(
                   SubjectsJson(item.subjects), StringsJson(item.person_ids)});
   }
   conn.CopyEnd();
+  conn.Exec(sql::kAnalyzeReviewStaging);
   std::vector<ReviewChange> changes;
   for (bool opened : {true, false}) {
     auto rows = opened ? conn.Exec(sql::kOpenReview, {tenant, run})

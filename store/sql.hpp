@@ -283,8 +283,9 @@ RETURNING kind, dedup_key, email, subjects, person_ids)";
 inline constexpr std::string_view kStageScope = R"(
 CREATE TEMP TABLE stage_scope (side text, source text, remote_id text) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyScope = "COPY stage_scope FROM STDIN";
-// A fresh temp table has no statistics; without them the planner may loop over it.
-inline constexpr std::string_view kAnalyzeScope = "ANALYZE stage_scope";
+// Fresh temp tables have no statistics; without them the planner loops over them (2.5 s for
+// 3,000 open items against 3,000 staged ones).
+inline constexpr std::string_view kAnalyzeReviewStaging = "ANALYZE stage_review, stage_scope";
 
 // --- admin decisions ---------------------------------------------------------------------
 inline constexpr std::string_view kLoadMerge = R"(
