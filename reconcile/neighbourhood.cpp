@@ -6,8 +6,8 @@ namespace concord::reconcile {
 namespace {
 
 void AddExactKeys(const EmailField& field, std::vector<std::string>& keys) {
-  if (field.first.valid()) keys.push_back("e:" + field.first.key);
-  for (const std::string& key : field.more) keys.push_back("e:" + key);
+  if (field.first.valid()) keys.push_back(field.first.key);
+  for (const std::string& key : field.more) keys.push_back(key);
 }
 
 std::vector<std::string> KeysOf(std::string_view email, std::string_view email2,
@@ -15,7 +15,7 @@ std::vector<std::string> KeysOf(std::string_view email, std::string_view email2,
   std::vector<std::string> keys;
   const EmailField first = SplitEmailField(email);
   AddExactKeys(first, keys);
-  if (first.first.valid()) keys.push_back("l:" + LooseEmailKey(first.first.key, rules));
+  if (first.first.valid()) keys.push_back(LooseEmailKey(first.first.key, rules));
   if (!email2.empty()) AddExactKeys(SplitEmailField(email2), keys);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -35,7 +35,7 @@ std::vector<std::string> NeighbourKeys(const PortalUser& user, const LooseRules&
 
 std::string NeighbourKeyVersion(const LooseRules& rules) {
   // Bump the leading version when the key format above changes.
-  std::string version = "1;loose=";
+  std::string version = "2;loose=";
   for (const auto& d : rules.loose_domains) version += d + ",";
   version += ";plus=";
   for (const auto& d : rules.plus_domains) version += d + ",";

@@ -16,9 +16,12 @@
 
 namespace concord::reconcile {
 
-// The record's neighbour keys, sorted and unique: "e:<exact key>" for every valid address
-// in email 1 and email 2, "l:<loose key>" for email 1. Every rule that relates two records
-// by email (2 to 6) needs them to share one of these. An erased record has none.
+// The record's neighbour keys, sorted and unique: the exact key of every valid address in
+// email 1 and email 2, and the loose key of email 1. Every rule that relates two records by
+// email (2 to 6) needs them to share one of these. Exact and loose keys share one namespace:
+// most loose keys equal their exact key (one look-up instead of two), and a record whose
+// exact key is another's loose key is that record's loose match anyway (the loose key of a
+// loose key is itself), so the neighbourhood only ever grows by it. An erased record has none.
 [[nodiscard]] std::vector<std::string> NeighbourKeys(const FinancePerson& record,
                                                      const LooseRules& rules);
 [[nodiscard]] std::vector<std::string> NeighbourKeys(const PortalUser& user,

@@ -472,8 +472,7 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
     key.push_back(run);
     conn_.Exec(sql::kInsertTombstone, key);
   }
-  applied.review_changes =
-      ApplyReview(conn_, tenant, run, plan.review_items, commit.review_scope);
+  applied.review_changes = ApplyReview(conn_, tenant, run, plan.review_items, commit.review_scope);
   if (commit.rekey) Rekey(conn_, commit);
 
   // The run's events: the plan's decisions, then quarantined records, then review changes.
