@@ -194,11 +194,12 @@ std::vector<ReviewChange> ApplyReview(
     Connection& conn, const std::string& tenant, const std::string& run,
     const std::vector<reconcile::ReviewItem>& items,
     const std::optional<std::vector<reconcile::SubjectRef>>& scope) {
-  conn.Exec(sql::kStageScope);  // kCloseReview names it even when it does not use it
   if (scope) {
+    conn.Exec(sql::kStageScope);
     conn.CopyBegin(sql::kCopyScope);
     for (const auto& s : *scope) conn.CopyRow({Str(ToString(s.side)), s.source, s.remote_id});
     conn.CopyEnd();
+    conn.Exec(sql::kAnalyzeScope);
   }
   conn.Exec(sql::kStageReview);
   conn.CopyBegin(sql::kCopyReview);
@@ -207,11 +208,13 @@ std::vector<ReviewChange> ApplyReview(
                   SubjectsJson(item.subjects), StringsJson(item.person_ids)});
   }
   conn.CopyEnd();
-  conn.Exec(sql::kAnalyzeReviewStaging);
+  conn.Exec(sql::kAnalyzeReview);
   std::vector<ReviewChange> changes;
   for (bool opened : {true, false}) {
-    auto rows = opened ? conn.Exec(sql::kOpenReview, {tenant, run})
-                       : conn.Exec(sql::kCloseReview, {tenant, run, scope ? "t" : "f"});
+    auto rows = conn.Exec(opened  ? sql::kOpenReview
+                          : scope ? sql::kCloseReviewInScope
+                                  : sql::kCloseReview,
+                          {tenant, run});
     for (int i = 0; i < rows.Rows(); ++i) {
       changes.push_back({opened, Str(rows.Text(i, 0)), Str(rows.Text(i, 1)),
                          rows.OptionalText(i, 2), Str(rows.Text(i, 3)), Str(rows.Text(i, 4))});

@@ -394,6 +394,28 @@ TEST_F(SyncE2eTest, PortalUserCreatedBeforeItsContactIsMergedIntoIt) {
   EXPECT_EQ(QueryInt("SELECT count(*) FROM merges"), 1);
 }
 
+// An incremental run plans over the neighbourhood of what changed: it closes the review items
+// its change resolves, and leaves items about records it did not load alone.
+TEST_F(SyncE2eTest, IncrementalRunClosesOnlyTheReviewItemsItsChangeResolves) {
+  auto data = HarbourLights();
+  StartFake(data);
+  Migrate();
+  ASSERT_EQ(Sync({"--full"}).code, 0);
+  ASSERT_EQ(Review().size(), 2u) << "the invalid email and the duplicate portal users";
+
+  data.contacts[4] = Contact("4fae7a5c-6d8b-4c2e-9ab5-9e6bd2435e66", "Bad Email Ltd", "Ben",
+                             "Bad", "accounts@bad.example", NowMs());
+  ChangeData(data);
+  auto sync = Sync();
+  ASSERT_EQ(sync.code, 0) << sync.err;
+  auto review = Review();
+  ASSERT_EQ(review.size(), 1u);
+  EXPECT_EQ(review[0].at("kind"), "duplicate_portal_users");
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM review_items WHERE status = 'closed' AND "
+                     "kind = 'invalid_email'"),
+            1);
+}
+
 TEST_F(SyncE2eTest, CrashBeforeCommitLeavesThePreviousStateAndCursor) {
   auto data = HarbourLights();
   StartFake(data);
