@@ -138,7 +138,7 @@ SELECT p.* FROM unnest($2::text[]) AS i (id) CROSS JOIN LATERAL (
 // After a large apply: fresh statistics, so the next run's look-ups are planned on the real
 // sizes rather than on an empty table's (autovacuum would get there, but a minute later).
 inline constexpr std::string_view kAnalyzeCanonical =
-    "ANALYZE finance_records, portal_users, persons, links";
+    "ANALYZE finance_records, portal_users, persons, links, review_items";
 inline constexpr std::string_view kCountActivePersons = R"(
 SELECT count(*) FROM persons
 WHERE tenant_id = $1 AND status = 'active' AND merged_into IS NULL)";
