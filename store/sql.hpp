@@ -184,8 +184,12 @@ ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   account_id = EXCLUDED.account_id, account_name = EXCLUDED.account_name,
   given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
   email = EXCLUDED.email, email2 = EXCLUDED.email2, status = EXCLUDED.status,
-  updated_at = EXCLUDED.updated_at, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run,
-  match_keys = EXCLUDED.match_keys)";
+  updated_at = EXCLUDED.updated_at, last_run = EXCLUDED.last_run,
+  match_keys = EXCLUDED.match_keys,
+  -- A record a full sync no longer saw comes without its JSON: keep what it was last seen
+  -- with. An erased record's JSON goes (rule 7).
+  raw = CASE WHEN EXCLUDED.raw = '' AND EXCLUDED.status <> 'erased' THEN finance_records.raw
+             ELSE EXCLUDED.raw END)";
 
 inline constexpr std::string_view kStagePortal = R"(
 CREATE TEMP TABLE stage_portal (
@@ -206,8 +210,10 @@ ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   family_name = EXCLUDED.family_name, display_name = EXCLUDED.display_name,
   active = EXCLUDED.active, deleted = EXCLUDED.deleted, updated_at = EXCLUDED.updated_at,
   groups = EXCLUDED.groups,
-  entitlements = EXCLUDED.entitlements, raw = EXCLUDED.raw, last_run = EXCLUDED.last_run,
-  match_keys = EXCLUDED.match_keys)";
+  entitlements = EXCLUDED.entitlements, last_run = EXCLUDED.last_run,
+  match_keys = EXCLUDED.match_keys,
+  -- A user a full sync no longer saw comes without its JSON: keep what it was last seen with.
+  raw = CASE WHEN EXCLUDED.raw = '' THEN portal_users.raw ELSE EXCLUDED.raw END)";
 
 inline constexpr std::string_view kStagePersons = R"(
 CREATE TEMP TABLE stage_persons (

@@ -592,6 +592,10 @@ TEST_F(SyncE2eTest, FullSyncDeletionsAreHeldBySafeguardUntilConfirmed) {
     EXPECT_EQ(p->at("finance").as_array()[0].at("status"), "deleted");
   }
   EXPECT_EQ(FindByEmail(persons, "p2@gone.example")->at("status"), "active");
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM finance_records WHERE status = 'deleted' AND "
+                     "raw LIKE '%gone.example%'"),
+            2)
+      << "a deleted record keeps the source JSON it was last seen with";
 }
 
 TEST_F(SyncE2eTest, MergeUndoBringsBothPersonsBackAndKeepsThemApart) {
