@@ -70,7 +70,7 @@ RunOutcome TenantRun::Fail(const std::string& error) {
   outcome_.error = error;
   store_.FinishRun(id(), "failed", json::serialize(outcome_.counts), error, std::nullopt);
   LogFinished();
-  return std::move(outcome_);  // the run is over; the plan is not copied
+  return std::move(outcome_);
 }
 
 RunOutcome TenantRun::FinishWithoutApply(const std::string& status,
@@ -82,7 +82,7 @@ RunOutcome TenantRun::FinishWithoutApply(const std::string& status,
   store_.FinishRun(id(), status, json::serialize(outcome_.counts), why,
                    json::serialize(outcome_.plan_json));
   LogFinished();
-  return std::move(outcome_);  // the run is over; the plan is not copied
+  return std::move(outcome_);
 }
 
 RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) {
@@ -111,7 +111,7 @@ RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) 
         std::move(fields));
   }
   LogFinished();
-  return std::move(outcome_);  // the run is over; the plan is not copied
+  return std::move(outcome_);
 }
 
 void TenantRun::LogFinished() {

@@ -403,8 +403,8 @@ TEST_F(SyncE2eTest, IncrementalRunClosesOnlyTheReviewItemsItsChangeResolves) {
   ASSERT_EQ(Sync({"--full"}).code, 0);
   ASSERT_EQ(Review().size(), 2u) << "the invalid email and the duplicate portal users";
 
-  data.contacts[4] = Contact("4fae7a5c-6d8b-4c2e-9ab5-9e6bd2435e66", "Bad Email Ltd", "Ben",
-                             "Bad", "accounts@bad.example", NowMs());
+  data.contacts[4] = Contact("4fae7a5c-6d8b-4c2e-9ab5-9e6bd2435e66", "Bad Email Ltd", "Ben", "Bad",
+                             "accounts@bad.example", NowMs());
   ChangeData(data);
   auto sync = Sync();
   ASSERT_EQ(sync.code, 0) << sync.err;
