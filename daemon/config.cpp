@@ -341,7 +341,7 @@ Config ParseConfig(const std::string& toml_text, const std::string& origin,
                       std::to_string(where.column) + ": " + std::string(e.description()));
   }
   Table top(root, "");
-  top.AllowOnly({"database", "http", "log", "tenant"});
+  top.AllowOnly({"database", "http", "log", "scheduler", "tenant"});
   Config config;
 
   auto database = top.Sub("database", database_url_override.empty());
@@ -368,6 +368,11 @@ Config ParseConfig(const std::string& toml_text, const std::string& origin,
     throw ConfigError("'log.level' must be one of trace, debug, info, warn, error; got \"" +
                       config.log.level + "\"");
   }
+
+  auto scheduler = top.Sub("scheduler", false);
+  scheduler.AllowOnly({"concurrent_runs"});
+  config.scheduler.concurrent_runs = static_cast<int>(
+      scheduler.Integer("concurrent_runs", config.scheduler.concurrent_runs, 1, 64));
 
   if (const auto* tenants = root.get("tenant")) {
     const auto* array = tenants->as_array();

@@ -105,10 +105,18 @@ struct LogConfig {
   std::string level = "info";   // trace | debug | info | warn | error
 };
 
+struct SchedulerConfig {
+  // Runs of different tenants at once in this process. A run waits on HTTP and PostgreSQL much
+  // of its time, so more runs than cores keep the cores busy; each run holds its tenant's
+  // records in memory, so large tenants want fewer.
+  int concurrent_runs = 4;
+};
+
 struct Config {
   std::string database_url;
   HttpConfig http;
   LogConfig log;
+  SchedulerConfig scheduler;
   std::vector<TenantConfig> tenants;
 
   // The tenant with this id; throws ConfigError when there is none.

@@ -1,6 +1,6 @@
 #pragma once
 // A small pool of PostgreSQL connections for the worker threads (API requests, schedule
-// claims). Each borrower has its connection to itself until the handle goes; a connection
+// claims, runs). Each borrower has its connection to itself until the handle goes; a connection
 // that broke is dropped, not returned. Thread-safe.
 
 #include <memory>
@@ -52,7 +52,8 @@ class ConnectionPool {
 
  private:
   void Return(std::unique_ptr<store::Connection> conn) {
-    if (!conn->Healthy()) return;
+    // A connection left inside a transaction or a COPY (its user threw) is closed, not reused.
+    if (!conn->Idle()) return;
     std::lock_guard lock(mutex_);
     if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
   }

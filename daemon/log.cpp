@@ -66,6 +66,26 @@ std::string Now() {
   return buffer;
 }
 
+// One line, without its end of line, in the configured format.
+std::string Format(Level level, std::string_view event, boost::json::object fields) {
+  if (g_json) {
+    boost::json::object line;
+    line["ts"] = Now();
+    line["level"] = Name(level);
+    line["event"] = event;
+    for (auto& [key, value] : fields) line[key] = std::move(value);
+    return boost::json::serialize(line);
+  }
+  std::string text = Now() + " " + std::string(Name(level)) + " " + std::string(event);
+  for (const auto& [key, value] : fields) {
+    text += " " + std::string(key) + "=" +
+            (value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value));
+  }
+  return text;
+}
+
+constexpr std::size_t kBatchBytes = 64 * 1024;
+
 }  // namespace
 
 void InitLogging(const LogConfig& config) {
@@ -76,21 +96,30 @@ void InitLogging(const LogConfig& config) {
 void Log(Level level, std::string_view event, boost::json::object fields) {
   auto& logger = Logger();
   if (!logger->should_log(ToSpd(level))) return;
-  if (g_json) {
-    boost::json::object line;
-    line["ts"] = Now();
-    line["level"] = Name(level);
-    line["event"] = event;
-    for (auto& [key, value] : fields) line[key] = std::move(value);
-    logger->log(ToSpd(level), boost::json::serialize(line));
-    return;
+  logger->log(ToSpd(level), Format(level, event, std::move(fields)));
+}
+
+LogBatch::~LogBatch() {
+  try {
+    Write();
+  } catch (const std::exception&) {
+    // Logging must never take the run down with it; spdlog reports its own write errors.
   }
-  std::string text = Now() + " " + std::string(Name(level)) + " " + std::string(event);
-  for (const auto& [key, value] : fields) {
-    text += " " + std::string(key) + "=" +
-            (value.is_string() ? std::string(value.as_string()) : boost::json::serialize(value));
-  }
-  logger->log(ToSpd(level), text);
+}
+
+void LogBatch::Add(Level level, boost::json::object fields) {
+  if (!Logger()->should_log(ToSpd(level))) return;
+  if (level != level_ || pending_.size() >= kBatchBytes) Write();
+  level_ = level;
+  if (!pending_.empty()) pending_ += '\n';
+  pending_ += Format(level, event_, std::move(fields));
+}
+
+void LogBatch::Write() {
+  if (pending_.empty()) return;
+  // The pattern is "%v", so spdlog adds only the last line's end of line.
+  Logger()->log(ToSpd(level_), pending_);
+  pending_.clear();
 }
 
 }  // namespace concord::daemon

@@ -48,6 +48,8 @@ ReloadPlan PlanReload(const Config& running, Config fresh) {
   KeepRunning("http.listen", running.http.listen, fresh.http.listen, reload.restart_required);
   KeepRunning("log.format", running.log.format, fresh.log.format, reload.restart_required);
   KeepRunning("log.level", running.log.level, fresh.log.level, reload.restart_required);
+  KeepRunning("scheduler.concurrent_runs", running.scheduler.concurrent_runs,
+              fresh.scheduler.concurrent_runs, reload.restart_required);
   reload.config = std::move(fresh);
   return reload;
 }

@@ -41,9 +41,6 @@ namespace json = boost::json;
 constexpr std::chrono::seconds kShutdownWait{7};  // then give up: within 10 s in all
 constexpr std::chrono::milliseconds kForcedReleaseWait{1000};
 constexpr std::chrono::seconds kSchedulerTick{1};
-// Runs of different tenants at once in this process (one per core of the reference machine;
-// PostgreSQL does much of a run's work).
-constexpr int kConcurrentRuns = 2;
 constexpr std::chrono::seconds kStartWait{10};  // for a manual run's row to appear
 constexpr std::chrono::seconds kSettleWait{2};  // for a finished run to release its lease
 
@@ -519,11 +516,11 @@ int Serve(const Config& config, const ServeOptions& options) {
   const auto owner = ProcessOwner();
   Metrics metrics;
   ConnectionPool pool({.url = config.database_url});
-  asio::thread_pool runs(kConcurrentRuns);
+  asio::thread_pool runs(config.scheduler.concurrent_runs);
   asio::thread_pool workers(2);
   asio::io_context ioc(1);
 
-  TenantRunner runner(live, runs, kConcurrentRuns, pool, metrics, owner);
+  TenantRunner runner(live, runs, config.scheduler.concurrent_runs, pool, metrics, owner);
   PgScheduleStore schedule(pool);
   SystemClock clock;
   SchedulerSettings scheduler_settings;

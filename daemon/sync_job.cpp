@@ -1,8 +1,10 @@
 #include "daemon/sync_job.hpp"
 
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -180,8 +182,71 @@ void MaybeHoldAfterFetch(const SyncRequest& request) {
 // The run was asked to stop at a safe point (SyncRequest::stop).
 struct Stopped {};
 
+// The other side's fetch failed, so this one stops at its next page.
+struct Abandoned {};
+
+// How often the lease is prolonged while the finance side waits for the portal side.
+constexpr std::chrono::seconds kLeaseKeeping{10};
+
 void StopIfAsked(const SyncRequest& request) {
   if (request.stop && request.stop->load()) throw Stopped{};
+}
+
+// Fetches both sides at once, the portal on a thread of its own: they are different vendors,
+// and each spends most of its time waiting on the network. Only the calling thread touches
+// the database (the lease), so the run's connection is never shared. When one side fails,
+// the other stops at its next page and the first failure is thrown.
+Fetched FetchBoth(connectors::FinanceSource& finance, connectors::PortalSource& portal,
+                  const std::string& tenant, const SyncRequest& request, TenantRun& run,
+                  const connectors::FetchRequest& finance_request,
+                  const connectors::FetchRequest& portal_request) {
+  Fetched fetched;
+  std::vector<reconcile::QuarantinedRecord> portal_quarantined;
+  std::atomic<bool> finance_failed{false};
+  std::atomic<bool> portal_failed{false};
+  const auto page_fetched = [&](std::string_view side, std::size_t records) {
+    Log(Level::kDebug, "page_fetched",
+        {{"tenant", tenant},
+         {"run_id", run.id()},
+         {"side", side},
+         {"records", static_cast<std::int64_t>(records)}});
+  };
+  auto portal_fetch = std::async(std::launch::async, [&] {
+    try {
+      return portal.Fetch(portal_request, [&](connectors::PortalPage&& page) {
+        StopIfAsked(request);
+        if (finance_failed.load()) throw Abandoned{};
+        for (auto& u : page.users) fetched.portal.push_back(std::move(u));
+        for (auto& q : page.quarantined) portal_quarantined.push_back(std::move(q));
+        page_fetched("portal", fetched.portal.size());
+      });
+    } catch (...) {
+      portal_failed = true;
+      throw;
+    }
+  });
+  try {
+    fetched.finance_summary = finance.Fetch(finance_request, [&](connectors::FinancePage&& page) {
+      StopIfAsked(request);
+      if (portal_failed.load()) throw Abandoned{};
+      run.KeepLease();
+      for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
+      for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
+      page_fetched("finance", fetched.finance.size());
+    });
+    while (portal_fetch.wait_for(kLeaseKeeping) != std::future_status::ready) run.KeepLease();
+  } catch (const Abandoned&) {
+    portal_fetch.get();  // throws the portal side's failure, the reason the finance side stopped
+    throw;
+  } catch (...) {
+    finance_failed = true;
+    portal_fetch.wait();  // its outcome no longer matters: this failure is the run's
+    throw;
+  }
+  fetched.portal_summary = portal_fetch.get();
+  for (auto& q : portal_quarantined) fetched.quarantined.push_back(std::move(q));
+  run.KeepLease();
+  return fetched;
 }
 
 }  // namespace
@@ -244,29 +309,9 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
       finance_request.since = cursors.finance;
       portal_request.since = cursors.portal;
     }
-    fetched.finance_summary = finance_.Fetch(finance_request, [&](connectors::FinancePage&& page) {
-      StopIfAsked(request);
-      run->KeepLease();
-      for (auto& p : page.persons) fetched.finance.push_back(std::move(p));
-      for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
-      Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant_.id},
-           {"run_id", run->id()},
-           {"side", "finance"},
-           {"records", static_cast<std::int64_t>(fetched.finance.size())}});
-    });
-    fetched.portal_summary = portal_.Fetch(portal_request, [&](connectors::PortalPage&& page) {
-      StopIfAsked(request);
-      run->KeepLease();
-      for (auto& u : page.users) fetched.portal.push_back(std::move(u));
-      for (auto& q : page.quarantined) fetched.quarantined.push_back(std::move(q));
-      Log(Level::kDebug, "page_fetched",
-          {{"tenant", tenant_.id},
-           {"run_id", run->id()},
-           {"side", "portal"},
-           {"records", static_cast<std::int64_t>(fetched.portal.size())}});
-    });
-    run->KeepLease();
+    fetched =
+        FetchBoth(finance_, portal_, tenant_.id, request, *run, finance_request, portal_request);
+    run->EndPhase("fetch");
   } catch (const connectors::FetchError& e) {
     return run->Fail(e.what());
   } catch (const store::LeaseLost& e) {
@@ -295,6 +340,7 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
   auto state =
       whole ? store.LoadState(tenant_.id)
             : store.LoadNeighbourhood(tenant_.id, fetched.finance, fetched.portal, settings.loose);
+  run->EndPhase("load");
   Overlay(state.finance, fetched.finance);
   Overlay(state.portal, fetched.portal);
   if (finance_whole) {
@@ -306,6 +352,7 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
                          reconcile::Side::kPortal);
   }
   outcome.plan = reconcile::Reconcile(state, settings);
+  run->EndPhase("plan");
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
 
   if (request.dry_run) {

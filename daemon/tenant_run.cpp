@@ -48,7 +48,8 @@ TenantRun::TenantRun(store::Connection& conn, std::string tenant, store::Lease l
       lease_(std::move(lease)),
       mode_(std::move(mode)),
       dry_run_(dry_run),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()),
+      phase_started_(started_) {}
 
 TenantRun::~TenantRun() {
   try {
@@ -63,6 +64,13 @@ void TenantRun::KeepLease() {
     throw store::LeaseLost("the lease on tenant '" + tenant_ +
                            "' was lost (expired and taken over); nothing was applied");
   }
+}
+
+void TenantRun::EndPhase(std::string_view phase) {
+  const auto now = std::chrono::steady_clock::now();
+  phases_ms_[phase] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - phase_started_).count();
+  phase_started_ = now;
 }
 
 RunOutcome TenantRun::Fail(const std::string& error) {
@@ -95,6 +103,7 @@ RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) 
   store::AppliedRun applied;
   try {
     applied = store_.Apply(commit);
+    EndPhase("apply");
   } catch (const store::LeaseLost& e) {
     return Fail(e.what());
   } catch (const store::DbError& e) {
@@ -103,13 +112,17 @@ RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) 
   }
   outcome_.status = status;
   outcome_.counts = applied.counts;
-  for (const auto& event : applied.events) {
-    auto fields = EventFields(event);
-    fields["tenant"] = tenant_;
-    fields["run_id"] = id();
-    Log(event.kind == reconcile::EventKind::kQuarantined ? Level::kWarn : Level::kInfo, "decision",
-        std::move(fields));
+  {
+    LogBatch decisions("decision");
+    for (const auto& event : applied.events) {
+      auto fields = EventFields(event);
+      fields["tenant"] = tenant_;
+      fields["run_id"] = id();
+      decisions.Add(event.kind == reconcile::EventKind::kQuarantined ? Level::kWarn : Level::kInfo,
+                    std::move(fields));
+    }
   }
+  EndPhase("log");
   LogFinished();
   return std::move(outcome_);
 }
@@ -122,6 +135,7 @@ void TenantRun::LogFinished() {
                       {"dry_run", dry_run_},       {"duration_ms", elapsed.count()},
                       {"counts", outcome_.counts}};
   if (!outcome_.error.empty()) fields["error"] = outcome_.error;
+  if (!phases_ms_.empty()) fields["phases_ms"] = phases_ms_;
   Log(outcome_.status == "failed" ? Level::kError : Level::kInfo, "run_finished",
       std::move(fields));
 }

@@ -48,6 +48,11 @@ class TenantRun {
   // Prolongs the lease; throws store::LeaseLost when another process took it over.
   void KeepLease();
 
+  // Records how long the phase that ends now took (since the previous phase ended, or since
+  // the run began); run_finished logs the phases in order as "phases_ms", so an operator sees
+  // where a slow run spent its time.
+  void EndPhase(std::string_view phase);
+
   // Fail, FinishWithoutApply and Apply end the run and hand its outcome over (outcome() is
   // left empty but for the run id).
 
@@ -75,6 +80,8 @@ class TenantRun {
   bool dry_run_;
   RunOutcome outcome_;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point phase_started_;
+  boost::json::object phases_ms_;
 };
 
 }  // namespace concord::daemon

@@ -31,6 +31,7 @@ TenantRunner::TenantRunner(const Reloadable<Config>& config, boost::asio::thread
       runs_(runs),
       concurrent_runs_(concurrent_runs),
       pool_(pool),
+      run_connections_(pool.settings(), static_cast<std::size_t>(concurrent_runs)),
       metrics_(metrics),
       owner_(std::move(owner)) {}
 
@@ -205,8 +206,8 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   try {
     auto finance = MakeFinanceSource(tenant_config->finance);
     auto portal = MakePortalSource(tenant_config->portal);
-    store::Connection conn(pool_.settings());
-    SyncJob job(conn, *tenant_config, *finance, *portal, NextOwner());
+    auto conn = run_connections_.Borrow();
+    SyncJob job(*conn, *tenant_config, *finance, *portal, NextOwner());
     outcome = job.Run(request);
   } catch (const std::exception& e) {
     // The job records what it can; this is what it could not (database gone, bad secret).

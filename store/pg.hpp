@@ -77,6 +77,8 @@ class Connection {
 
   // False once the server connection is lost.
   bool Healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  // Healthy, and outside any transaction or COPY: safe to hand to the next borrower.
+  bool Idle() const { return Healthy() && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE; }
 
   PGconn* raw() { return conn_.get(); }
 

@@ -74,6 +74,7 @@ TEST(ConfigTest, ContractConfigParsesAsWritten) {
   EXPECT_EQ(t.rules.max_deactivations, 500);
   EXPECT_DOUBLE_EQ(t.rules.max_deactivation_ratio, 0.2);
   EXPECT_EQ(t.overlap, std::chrono::minutes(5));
+  EXPECT_EQ(config.scheduler.concurrent_runs, 4);
 }
 
 TEST(ConfigTest, DatabaseUrlOverrideWins) {
@@ -96,6 +97,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
       {"page_size = 1000", "page_size = 5000", "tenant[0].finance.page_size"},
       {"level = \"info\"", "level = \"loud\"", "log.level"},
       {"[log]", "[logging]", "logging"},
+      {"[log]", "[scheduler]\nconcurrent_runs = 0\n[log]", "scheduler.concurrent_runs"},
+      {"[log]", "[scheduler]\nthreads = 2\n[log]", "scheduler.threads"},
       {"base_url = \"http://127.0.0.1:18081/scim/v2\"", "base_url = \"ftp://x\"",
        "tenant[0].portal.base_url"},
   };

@@ -79,16 +79,18 @@ TEST(ConfigReloadTest, RestartOnlySettingsKeepTheirRunningValues) {
   auto fresh = ParseConfig(
       "[database]\nurl = \"postgresql:///elsewhere\"\n"
       "[http]\nlisten = \"0.0.0.0:9090\"\nadmin_tokens = [\"env:NEW_ADMIN\"]\n"
-      "[log]\nformat = \"text\"\nlevel = \"debug\"\n" +
+      "[log]\nformat = \"text\"\nlevel = \"debug\"\n"
+      "[scheduler]\nconcurrent_runs = 8\n" +
           Tenant("acme") + Tenant("beta"),
       "test.toml", "");
   auto reload = PlanReload(running, fresh);
-  EXPECT_EQ(reload.restart_required,
-            (Ids{"database.url", "http.listen", "log.format", "log.level"}));
+  EXPECT_EQ(reload.restart_required, (Ids{"database.url", "http.listen", "log.format", "log.level",
+                                          "scheduler.concurrent_runs"}));
   EXPECT_EQ(reload.config.database_url, "postgresql:///concord");
   EXPECT_EQ(reload.config.http.listen, "127.0.0.1:8080");
   EXPECT_EQ(reload.config.log.format, "json");
   EXPECT_EQ(reload.config.log.level, "info");
+  EXPECT_EQ(reload.config.scheduler.concurrent_runs, 4);
   // Everything else is the new file's.
   ASSERT_EQ(reload.config.http.admin_tokens.size(), 1u);
   EXPECT_EQ(reload.config.http.admin_tokens[0].reference, "env:NEW_ADMIN");

@@ -295,13 +295,23 @@ TEST_F(SyncE2eTest, FirstSyncReconcilesBothSides) {
   }
   EXPECT_EQ(shared, 2u);
 
-  // The log: one JSON line per decision plus a summary line.
+  // The log: one JSON line per decision (as many as the run's events), and a summary line
+  // that says where the run spent its time.
   bool summary = false;
+  std::int64_t decisions = 0;
   for (const auto& line : Lines(sync.err)) {
     EXPECT_TRUE(line.contains("ts") && line.contains("level") && line.contains("event"));
-    if (line.at("event") == "run_finished") summary = line.at("status") == "succeeded";
+    if (line.at("event") == "decision") ++decisions;
+    if (line.at("event") == "run_finished") {
+      summary = line.at("status") == "succeeded";
+      const auto& phases = line.at("phases_ms").as_object();
+      for (const char* phase : {"fetch", "load", "plan", "apply", "log"}) {
+        EXPECT_TRUE(phases.contains(phase)) << phase;
+      }
+    }
   }
   EXPECT_TRUE(summary) << sync.err;
+  EXPECT_EQ(decisions, QueryInt("SELECT count(*) FROM events"));
 }
 
 TEST_F(SyncE2eTest, SecondSyncOnUnchangedSourcesChangesNothing) {
