@@ -1,5 +1,6 @@
 #include "daemon/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -131,6 +132,17 @@ void Metrics::Set(std::string_view name, const Labels& labels, double value) {
   auto it = families_.find(name);
   if (it == families_.end() || it->second.type != MetricType::kGauge) return;
   it->second.series[labels].value = value;
+}
+
+void Metrics::Forget(std::string_view label, std::string_view value) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, family] : families_) {
+    std::erase_if(family.series, [&](const auto& entry) {
+      return std::any_of(entry.first.begin(), entry.first.end(), [&](const auto& pair) {
+        return pair.first == label && pair.second == value;
+      });
+    });
+  }
 }
 
 void Metrics::Observe(std::string_view name, const Labels& labels, double value) {

@@ -42,6 +42,9 @@ class Metrics {
   void Add(std::string_view name, const Labels& labels, double amount = 1);
   void Set(std::string_view name, const Labels& labels, double value);
   void Observe(std::string_view name, const Labels& labels, double value);
+  // Drops every series, of every family, that has this label with this value: a tenant a
+  // reload removed stops showing its last values.
+  void Forget(std::string_view label, std::string_view value);
 
   // Every family, its series sorted by labels; histograms expanded to buckets, sum and count.
   [[nodiscard]] std::vector<MetricFamily> Snapshot() const;

@@ -477,7 +477,7 @@ void CheckOrMigrate(const Config& config, bool migrate) {
 // tenants enter the shared schedule first, as that can fail (the database); the swaps after
 // it cannot. Not concurrently with itself.
 void Reload(const std::string& path, Reloadable<Config>& config, Reloadable<Tokens>& tokens,
-            Reloadable<WebhookKeys>& webhook_keys, Scheduler& scheduler) {
+            Reloadable<WebhookKeys>& webhook_keys, Scheduler& scheduler, Metrics& metrics) {
   try {
     auto reload = PlanReload(*config.Current(), LoadConfig(path));
     auto new_tokens = ResolveTokens(reload.config.http);
@@ -487,6 +487,7 @@ void Reload(const std::string& path, Reloadable<Config>& config, Reloadable<Toke
     config.Replace(std::make_shared<const Config>(std::move(reload.config)));
     tokens.Replace(std::move(new_tokens));
     webhook_keys.Replace(std::move(new_webhook_keys));
+    for (const auto& tenant : reload.tenants.removed) metrics.Forget("tenant", tenant);
     for (const auto& key : reload.restart_required) {
       Log(Level::kWarn, "restart_required",
           {{"key", key}, {"reason", "'" + key + "' changed: restart to apply; kept as it was"}});
@@ -624,7 +625,7 @@ int Serve(const Config& config, const ServeOptions& options) {
         if (!shutting_down) {
           asio::post(workers, [&] {
             std::lock_guard lock(reload_mutex);
-            Reload(options.config_path, live, tokens, webhook_keys, scheduler);
+            Reload(options.config_path, live, tokens, webhook_keys, scheduler, metrics);
           });
         }
         wait_signal();

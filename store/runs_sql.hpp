@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "store/sql.hpp"
+
 namespace concord::store::sql {
 
 // Run columns, in the order RunsStore reads them.
@@ -46,8 +48,7 @@ inline constexpr std::string_view kOpenReviewCounts = R"(
 SELECT tenant_id, count(*) FROM review_items WHERE status = 'open' GROUP BY tenant_id)";
 
 // --- the schedule ---------------------------------------------------------------------------
-inline constexpr std::string_view kEnsureTenant =
-    "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING";
+// kEnsureTenant is in store/sql.hpp.
 inline constexpr std::string_view kEnsureSchedule = R"(
 INSERT INTO tenant_schedule (tenant_id, next_run_ms, next_full_ms) VALUES ($1, $2, $3)
 ON CONFLICT (tenant_id) DO NOTHING)";

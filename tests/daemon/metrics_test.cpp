@@ -40,6 +40,20 @@ TEST(MetricsTest, CountersAddAndGaugesSet) {
   EXPECT_EQ(text.find("concord_no_such_metric"), std::string::npos);
 }
 
+TEST(MetricsTest, ForgetDropsEverySeriesOfATenant) {
+  Metrics m;
+  m.Add("concord_runs_total", {{"tenant", "gone"}, {"trigger", "schedule"}, {"status", "failed"}});
+  m.Set("concord_last_success_timestamp_seconds", {{"tenant", "gone"}}, 42);
+  m.Observe("concord_run_duration_seconds", {{"tenant", "gone"}}, 1.5);
+  m.Set("concord_last_success_timestamp_seconds", {{"tenant", "kept"}}, 43);
+  m.Forget("tenant", "gone");
+  auto text = RenderPrometheus(m.Snapshot());
+  EXPECT_EQ(text.find("gone"), std::string::npos) << text;
+  EXPECT_NE(text.find("concord_last_success_timestamp_seconds{tenant=\"kept\"} 43\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
   Metrics m;
   m.Observe("concord_run_duration_seconds", {{"tenant", "acme"}}, 0.05);

@@ -214,6 +214,15 @@ class ServeE2eTest : public ::testing::Test {
     test_support::WriteFile(tmp_.File("concord.toml"), toml);
   }
 
+  // Puts a [scheduler] table with this many concurrent runs in front of the tenants.
+  void SetConcurrentRuns(int runs) {
+    auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
+    auto at = toml.find("[[tenant]]");
+    ASSERT_NE(at, std::string::npos);
+    toml.insert(at, "[scheduler]\nconcurrent_runs = " + std::to_string(runs) + "\n\n");
+    test_support::WriteFile(tmp_.File("concord.toml"), toml);
+  }
+
   // Appends `copies` more tenants configured like "acme" (acme-1, acme-2, ...).
   void AddTenantCopies(int copies) {
     auto toml = test_support::ReadFile(tmp_.File("concord.toml"));
@@ -477,6 +486,9 @@ TEST_F(ServeE2eTest, SigtermCancelsARunAtItsNextSafePoint) {
 TEST_F(ServeE2eTest, TwoDaemonsShareTenantsWithoutOverlap) {
   constexpr int kTenants = 8;
   SetInterval("1s");
+  // One run at a time each: a replica claims only what it has room for (two queued runs), so
+  // neither can take all eight tenants before the other starts.
+  SetConcurrentRuns(1);
   AddTenantCopies(kTenants - 1);
   StartServe();
   ChildProcess second(ServeOptions());
