@@ -4,10 +4,14 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
+
+#include "renderings.hpp"
 
 namespace concord::fake {
 namespace {
@@ -62,23 +66,89 @@ void AppendLinks(const json::object& exported, std::string_view key, std::string
   }
 }
 
+// The remote ids connectors/xero.hpp gives the persons of a contact: the main person by
+// ContactID, each ContactPersons[] entry by its key, or by its index when it has no usable
+// email or repeats a key already used on the contact (the same human twice on one account).
+std::vector<std::string> XeroRemoteIds(const ContactTruth& truth) {
+  std::vector<std::string> ids;
+  std::unordered_set<std::string_view> used_keys;
+  for (std::size_t i = 0; i < truth.persons.size(); ++i) {
+    const FinancePersonTruth& t = truth.persons[i];
+    const bool first_use = !t.email_key.empty() && used_keys.insert(t.email_key).second;
+    std::string remote_id = truth.contact_id;
+    if (i > 0) {
+      remote_id += "/persons/";
+      remote_id += first_use ? t.email_key : "#" + std::to_string(i - 1);
+    }
+    ids.push_back(std::move(remote_id));
+  }
+  return ids;
+}
+
+// The remote ids connectors/myob.hpp gives the persons of the customer renderings.hpp makes:
+// the first address's person by UID, each further one by its key, or by its Location without
+// a valid email. One person per address holds for a portable tenant only.
+std::vector<std::string> MyobRemoteIds(const ContactTruth& truth) {
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < truth.persons.size(); ++i) {
+    const FinancePersonTruth& t = truth.persons[i];
+    std::string remote_id = truth.myob_uid;
+    if (i > 0) {
+      remote_id += "/persons/";
+      remote_id += !t.email_key.empty() ? t.email_key : "#" + std::to_string(i + 1);
+    }
+    ids.push_back(std::move(remote_id));
+  }
+  return ids;
+}
+
+class NamesSink final : public RecordSink {
+ public:
+  explicit NamesSink(std::string_view kind) : kind_(kind) {
+    if (kind_ != "xero" && kind_ != "qbo" && kind_ != "myob" && kind_ != "csv") {
+      throw std::invalid_argument("no finance kind \"" + std::string(kind) + "\"");
+    }
+  }
+
+  void Contact(const json::object& /*contact*/, const ContactTruth& truth) override {
+    std::vector<std::string> ids;
+    std::string account;
+    if (kind_ == "xero") {
+      ids = XeroRemoteIds(truth);
+      account = truth.contact_id;
+    } else if (kind_ == "myob") {
+      ids = MyobRemoteIds(truth);
+      account = truth.myob_uid;
+    } else {
+      const bool qbo = kind_ == "qbo";
+      for (const FinancePersonTruth& t : truth.persons) {
+        ids.push_back(qbo ? QboCustomerId(t) : CsvPersonId(t));
+      }
+      account = qbo ? QboCustomerId(truth.persons.front()) : CsvAccountId(truth);
+    }
+    names_.accounts.emplace(std::move(account), "account " + std::to_string(truth.account_index));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      names_.persons.emplace(std::move(ids[i]), "person " + std::to_string(truth.persons[i].index));
+    }
+  }
+  void User(const json::object& /*user*/, const UserTruth& /*truth*/) override {}
+
+  [[nodiscard]] CanonicalFinanceNames Names() && { return std::move(names_); }
+
+ private:
+  std::string kind_;
+  CanonicalFinanceNames names_;
+};
+
 // Applies DESIGN.md §5 to the generator's truth, record by record.
 class ExpectedSink final : public RecordSink {
  public:
   void Contact(const json::object& /*contact*/, const ContactTruth& truth) override {
-    // Xero persons are named as connectors/xero.hpp documents: the main person by ContactID,
-    // each ContactPersons[] entry by its key, or by its index when it has no usable email or
-    // repeats a key already used on the contact (the same human twice on one account).
-    std::unordered_set<std::string_view> used_keys;
+    std::vector<std::string> remote_ids = XeroRemoteIds(truth);
     for (std::size_t i = 0; i < truth.persons.size(); ++i) {
       const FinancePersonTruth& t = truth.persons[i];
       const bool has_key = !t.email_key.empty();
-      const bool first_use = has_key && used_keys.insert(t.email_key).second;
-      std::string remote_id = truth.contact_id;
-      if (i > 0) {
-        remote_id += "/persons/";
-        remote_id += first_use ? t.email_key : "#" + std::to_string(i - 1);
-      }
+      std::string& remote_id = remote_ids[i];
       // Rule 2: one human's finance records are one person; a record without a usable email
       // (none, or invalid: it never matches) is a person of its own.
       ExpectedPerson& person = has_key ? humans_[t.human] : no_email_.emplace_back();
@@ -205,6 +275,12 @@ std::vector<std::string> ExpectedProjection(const GeneratorSettings& settings) {
 
 void WriteExpectedProjection(const GeneratorSettings& settings, std::ostream& out) {
   for (const std::string& line : ExpectedProjection(settings)) out << line << '\n';
+}
+
+CanonicalFinanceNames FinanceNamesFor(const GeneratorSettings& settings, std::string_view kind) {
+  NamesSink sink(kind);
+  Generate(settings, sink);
+  return std::move(sink).Names();
 }
 
 }  // namespace concord::fake

@@ -5,6 +5,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "generator.hpp"
@@ -54,5 +56,22 @@ struct PersonProjection {
 
 // Writes ExpectedProjection, one line each: what `concord-fake --expect` prints.
 void WriteExpectedProjection(const GeneratorSettings& settings, std::ostream& out);
+
+// How one finance connector names the records of a generated tenant, mapped back to the
+// generator's own names: every finance person's remote_id → "person <index>" and every
+// account_id → "account <index>" (FinancePersonTruth::index, ContactTruth::account_index).
+// With it, exports of the same tenant through different finance kinds compare equal once each
+// link's source and ids are replaced by these names.
+struct CanonicalFinanceNames {
+  std::unordered_map<std::string, std::string> persons;
+  std::unordered_map<std::string, std::string> accounts;
+};
+
+// The names for `kind` ("xero", "qbo", "myob" or "csv"), as the connectors document them
+// (connectors/xero.hpp, qbo.hpp, myob.hpp; csv: the ids renderings.hpp writes). The MYOB
+// names assume `settings.portable` (one person per address). Throws std::invalid_argument for
+// another kind.
+[[nodiscard]] CanonicalFinanceNames FinanceNamesFor(const GeneratorSettings& settings,
+                                                    std::string_view kind);
 
 }  // namespace concord::fake

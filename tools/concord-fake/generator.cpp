@@ -1,5 +1,6 @@
 #include "generator.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "connectors/wire_time.hpp"
+#include "renderings.hpp"
 
 namespace concord::fake {
 namespace {
@@ -53,6 +55,10 @@ constexpr std::uint64_t kContactStream = 1;
 constexpr std::uint64_t kPortalOnlyStream = 2;
 constexpr std::uint64_t kChangeStream = 3;
 constexpr std::uint64_t kUserChangeStream = 4;
+constexpr std::uint64_t kMyobStream = 5;
+
+// MYOB's five Addresses per customer (GeneratorSettings::portable).
+constexpr std::uint64_t kPortableAccountSize = 5;
 
 std::string Uuid(Rng& rng) {
   const std::uint64_t hi = (rng.Next() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
@@ -239,8 +245,9 @@ class AccountWalk {
     account = Account{};
     account.index = index_++;
     const std::uint64_t roll = rng.Below(100);
-    const std::uint64_t size = roll < 40 ? 1 : roll < 65 ? 2 : roll < 85 ? 3 : roll < 95 ? 4 : 6;
+    std::uint64_t size = roll < 40 ? 1 : roll < 65 ? 2 : roll < 85 ? 3 : roll < 95 ? 4 : 6;
     account.company = size >= 3 || rng.Chance(300);
+    if (settings_.portable) size = std::min<std::uint64_t>(size, kPortableAccountSize);
     account.archived = rng.Chance(30);
     std::string domain;
     if (account.company) {
@@ -264,10 +271,11 @@ class AccountWalk {
     Person p;
     p.index = emitted_;
     p.human = emitted_;
-    if (!recent_.empty() && rng.Chance(20)) {
+    if (!recent_.empty() && rng.Chance(20) &&
+        Reusable(account, recent_[rng.Below(recent_.size())])) {
       // The same human on a second account: same names, same email (maybe re-typed in another
       // case), no second portal user.
-      const Person& earlier = recent_[rng.Below(recent_.size())];
+      const Person& earlier = *reuse_;
       p.first = earlier.first;
       p.last = earlier.last;
       p.email = rng.Chance(300) ? Capitalised(earlier.email) : earlier.email;
@@ -278,6 +286,9 @@ class AccountWalk {
     }
     p.first = rng.Pick(kFirstNames);
     p.last = account.company ? rng.Pick(kLastNames) : family;
+    while (settings_.portable && NameTaken(account, p.first, p.last)) {
+      p.first = rng.Pick(kFirstNames);
+    }
     const std::string local = std::string(p.first.ascii) + "." + std::string(p.last.ascii) + "." +
                               std::to_string(emitted_);
     std::string portal_domain;
@@ -298,7 +309,13 @@ class AccountWalk {
       return p;
     }
     if (quirk < 15) {
-      p.email = local + " at " + portal_domain;  // typed wrong: invalid
+      if (settings_.portable) {
+        // The top-level domain forgotten: invalid, yet with the '@' and '.' QBO insists on.
+        const std::string domain = p.email.substr(p.email.find('@') + 1);
+        p.email = local + "@" + domain.substr(0, domain.find('.'));
+      } else {
+        p.email = local + " at " + portal_domain;  // typed wrong: invalid
+      }
       return p;
     }
     if (quirk < 215) p.email = Capitalised(p.email);
@@ -327,7 +344,24 @@ class AccountWalk {
     return p;
   }
 
+  // Whether `earlier` may be reused on `account` (and if so remembers it in reuse_): always,
+  // unless `portable` forbids the same human or the same name twice on one account.
+  bool Reusable(const Account& account, const Person& earlier) {
+    reuse_ = &earlier;
+    if (!settings_.portable) return true;
+    return !NameTaken(account, earlier.first, earlier.last) &&
+           std::none_of(account.persons.begin(), account.persons.end(),
+                        [&](const Person& q) { return q.human == earlier.human; });
+  }
+
+  static bool NameTaken(const Account& account, const Name& first, const Name& last) {
+    return std::any_of(account.persons.begin(), account.persons.end(), [&](const Person& q) {
+      return q.first.display == first.display && q.last.display == last.display;
+    });
+  }
+
   const GeneratorSettings& settings_;
+  const Person* reuse_ = nullptr;
   std::uint64_t index_ = 0;
   std::uint64_t emitted_ = 0;
   std::deque<Person> recent_;
@@ -433,12 +467,18 @@ json::object ContactFor(const GeneratorSettings& settings, const ChangeSet& chan
                         ContactTruth& truth, const json::storage_ptr& sp) {
   Rng rng = StreamFor(settings.seed ^ 0xC0FFEE, kContactStream, account.index);
   truth = ContactTruth{};
+  truth.account_index = account.index;
+  truth.company = account.company;
   truth.archived = account.archived;
+  Rng myob = StreamFor(settings.seed, kMyobStream, account.index);
+  truth.myob_uid = Uuid(myob);
   bool changed = false;
   for (const Person& p : account.persons) {
     FinancePersonTruth& t = truth.persons.emplace_back();
+    t.index = p.index;
     t.human = p.human;
     t.email_key = p.key;
+    t.email = p.email;
     t.given_name = p.first.display;
     t.family_name = p.last.display;
     if (changes.ChangesPerson(p.index)) {
@@ -456,6 +496,7 @@ json::object ContactFor(const GeneratorSettings& settings, const ChangeSet& chan
     name = "The " + std::string(main.last.display) + " Family";
   }
   if (!names.insert(name).second) name += " (" + account_number + ")";
+  truth.name = name;
 
   json::object c(sp);
   truth.contact_id = Uuid(rng);
@@ -541,17 +582,60 @@ std::string Trimmed(std::string_view s) {
 
 class DatasetSink : public RecordSink {
  public:
-  explicit DatasetSink(DatasetBuilder& builder) : builder_(builder) {}
-  void Contact(const json::object& contact, const ContactTruth&) override {
+  DatasetSink(const GeneratorSettings& settings, DatasetBuilder& builder)
+      : settings_(settings), builder_(builder) {}
+  void Contact(const json::object& contact, const ContactTruth& truth) override {
     builder_.AddContact(contact, "generated contact");
+    if (settings_.render_qbo) {
+      for (const json::object& customer : QboCustomersFor(contact, truth)) {
+        builder_.AddCustomer(customer, "generated QBO customer");
+      }
+    }
+    if (settings_.render_myob) {
+      builder_.AddMyobCustomer(MyobCustomerFor(contact, truth), "generated MYOB customer");
+    }
   }
   void User(const json::object& user, const UserTruth&) override {
     builder_.AddUser(user, "generated user");
   }
 
  private:
+  const GeneratorSettings& settings_;
   DatasetBuilder& builder_;
 };
+
+// Streams the records of one finance section of a data file ("customers" of qbo or myob) as a
+// JSON array's elements; the caller writes the brackets.
+class FinanceSectionSink : public RecordSink {
+ public:
+  FinanceSectionSink(bool myob, std::ostream& out) : myob_(myob), out_(out) {}
+  void Contact(const json::object& contact, const ContactTruth& truth) override {
+    if (myob_) {
+      Write(MyobCustomerFor(contact, truth));
+    } else {
+      for (const json::object& customer : QboCustomersFor(contact, truth)) Write(customer);
+    }
+  }
+  void User(const json::object& /*user*/, const UserTruth& /*truth*/) override {}
+
+ private:
+  void Write(const json::object& record) {
+    out_ << (records_++ > 0 ? ",\n" : "\n") << json::serialize(record);
+  }
+
+  bool myob_;
+  std::ostream& out_;
+  std::uint64_t records_ = 0;
+};
+
+// MYOB holds at most five persons per customer: only a portable tenant fits.
+void CheckRenderings(const GeneratorSettings& settings) {
+  if (settings.render_myob && !settings.portable) {
+    throw std::invalid_argument(
+        "rendering the tenant as MYOB customers needs --portable: a MYOB customer holds at most 5 "
+        "persons (five Addresses) and merges addresses that share an email");
+  }
+}
 
 // Streams a data file: {"xero":{...,"contacts":[...]},"scim":{...,"users":[...]}}.
 class DataFileSink : public RecordSink {
@@ -577,7 +661,7 @@ class DataFileSink : public RecordSink {
       out_ << "\n]},\n\"scim\":{\"token\":" << json::serialize(json::string(settings_.scim_token))
            << ",\"users\":[\n";
     }
-    out_ << "\n]}}\n";
+    out_ << "\n]}";
   }
 
  private:
@@ -676,18 +760,47 @@ void Generate(const GeneratorSettings& settings, RecordSink& sink) {
 }
 
 Dataset GenerateDataset(const GeneratorSettings& settings) {
+  CheckRenderings(settings);
   DatasetBuilder builder;
   builder.SetXeroCredentials(settings.tenant_id, settings.access_token);
   builder.SetScimToken(settings.scim_token);
-  DatasetSink sink(builder);
+  if (settings.render_qbo) {
+    builder.SetQboCredentials(settings.qbo_realm_id, settings.qbo_access_token);
+  }
+  if (settings.render_myob) {
+    builder.SetMyobCompanyFile(settings.myob_company_file_id, settings.myob_api_key,
+                               settings.myob_access_token, "");
+  }
+  DatasetSink sink(settings, builder);
   Generate(settings, sink);
   return std::move(builder).Finish();
 }
 
 void WriteGeneratedDataFile(const GeneratorSettings& settings, std::ostream& out) {
+  CheckRenderings(settings);
   DataFileSink sink(settings, out);
   Generate(settings, sink);
   sink.Finish();
+  // Each further dialect is a pass of its own: the generator is deterministic, and streaming
+  // keeps a large tenant out of memory.
+  if (settings.render_qbo) {
+    out << ",\n\"qbo\":{\"realm_id\":" << json::serialize(json::string(settings.qbo_realm_id))
+        << R"(,"access_token":)" << json::serialize(json::string(settings.qbo_access_token))
+        << R"(,"customers":[)";
+    FinanceSectionSink qbo(false, out);
+    Generate(settings, qbo);
+    out << "\n]}";
+  }
+  if (settings.render_myob) {
+    out << ",\n\"myob\":{\"company_file_id\":"
+        << json::serialize(json::string(settings.myob_company_file_id)) << R"(,"api_key":)"
+        << json::serialize(json::string(settings.myob_api_key)) << R"(,"access_token":)"
+        << json::serialize(json::string(settings.myob_access_token)) << R"(,"customers":[)";
+    FinanceSectionSink myob(true, out);
+    Generate(settings, myob);
+    out << "\n]}";
+  }
+  out << "}\n";
 }
 
 }  // namespace concord::fake

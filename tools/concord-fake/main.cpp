@@ -12,11 +12,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "dataset.hpp"
 #include "expected.hpp"
@@ -25,6 +27,7 @@
 #include "myob_api.hpp"
 #include "qbo_api.hpp"
 #include "reconcile/model.hpp"
+#include "renderings.hpp"
 #include "scim_api.hpp"
 #include "xero_api.hpp"
 
@@ -51,6 +54,9 @@ struct Options {
   std::uint64_t changes = 0;
   bool dump = false;
   bool expect = false;
+  bool portable = false;
+  std::vector<std::string> render;  // further finance dialects of --generate: "qbo", "myob"
+  std::string write_csv;
   std::string listen_address = "127.0.0.1";
   std::uint16_t xero_port = 0;
   std::uint16_t scim_port = 0;
@@ -216,6 +222,27 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   return kExitOk;
 }
 
+// Writes the generated finance side as CSV to `path` through a temporary file renamed into
+// place, so a reader watching the directory never sees half a file. False (said on stderr)
+// when it cannot be written.
+bool WriteCsv(const concord::fake::GeneratorSettings& generator, const std::string& path) {
+  const std::string part = path + ".part";
+  {
+    std::ofstream out(part, std::ios::binary | std::ios::trunc);
+    if (out) concord::fake::WriteGeneratedCsv(generator, out);
+    if (!out.flush()) {
+      std::fprintf(stderr, "concord-fake: --write-csv: cannot write '%s'\n", part.c_str());
+      return false;
+    }
+  }
+  if (std::rename(part.c_str(), path.c_str()) != 0) {
+    std::fprintf(stderr, "concord-fake: --write-csv: cannot rename '%s' to '%s'\n", part.c_str(),
+                 path.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -242,6 +269,17 @@ int main(int argc, char** argv) {
                "write the generated tenant's expected canonical persons (JSON Lines), exit")
       ->needs(generate)
       ->excludes(dump);
+  app.add_flag("--portable", options.portable,
+               "with --generate: keep to what Xero, QBO, MYOB and CSV can all represent")
+      ->needs(generate);
+  app.add_option("--render", options.render,
+                 "with --generate: also serve the finance side as qbo and/or myob customers")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"qbo", "myob"}))
+      ->needs(generate);
+  app.add_option("--write-csv", options.write_csv,
+                 "with --generate: also write the finance side as a CSV file at PATH")
+      ->needs(generate);
   app.add_option("--listen-address", options.listen_address,
                  "IP address to listen on (default 127.0.0.1)");
   app.add_option("--xero-port", options.xero_port, "Xero port (default 0: the OS picks)");
@@ -280,7 +318,12 @@ int main(int argc, char** argv) {
   generator.changes = options.changes;
   // Whole seconds, as SCIM's lastModified has them, so both sources agree on when it changed.
   generator.changed_at = NowMillis() / 1000 * 1000;
+  generator.portable = options.portable;
+  for (const std::string& kind : options.render) {
+    (kind == "qbo" ? generator.render_qbo : generator.render_myob) = true;
+  }
   try {
+    if (!options.write_csv.empty() && !WriteCsv(generator, options.write_csv)) return kExitUsage;
     if (options.dump || options.expect) {
       std::ios::sync_with_stdio(false);
       if (options.dump) {
@@ -301,7 +344,7 @@ int main(int argc, char** argv) {
   } catch (const concord::fake::DatasetError& e) {
     std::fprintf(stderr, "concord-fake: %s\n", e.what());
     return kExitUsage;
-  } catch (const std::invalid_argument& e) {  // --changes more than the tenant has
+  } catch (const std::invalid_argument& e) {  // --changes too many, --render myob not portable
     std::fprintf(stderr, "concord-fake: %s\n", e.what());
     return kExitUsage;
   }
