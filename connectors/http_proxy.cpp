@@ -140,7 +140,8 @@ bool NoProxyExempts(std::string_view no_proxy, std::string_view host, std::strin
     if (exemption.host.empty()) continue;
     if (!exemption.port.empty() && exemption.port != port) continue;
     if (name == exemption.host) return true;
-    if (IsIpAddress(exemption.host)) continue;  // an address exempts itself only
+    // An address exempts itself only, and is exempted only by itself.
+    if (IsIpAddress(exemption.host) || IsIpAddress(name)) continue;
     if (name.size() > exemption.host.size() && name.ends_with(exemption.host) &&
         name[name.size() - exemption.host.size() - 1] == '.') {
       return true;

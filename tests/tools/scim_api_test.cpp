@@ -111,7 +111,7 @@ TEST(ScimApiQuirks, StringBooleans) {
   const HttpResponse res = HandleScimRequest(Get("/scim/v2/Users?count=2"),
                                              Quirky(R"({"string_booleans":true})"), Context());
   EXPECT_NE(res.body().find(R"("id":"u1","active":"False","emails":[{"value":"a@x.example",)"
-                            R"("primary":"true"}])"),
+                            R"("primary":"True"}])"),
             std::string::npos)
       << res.body();
   EXPECT_NE(res.body().find(R"("id":"u2","active":"True")"), std::string::npos) << res.body();
