@@ -30,6 +30,8 @@
 #include <exception>
 #include <utility>
 
+#include "connectors/http_proxy.hpp"
+
 #ifndef CONCORD_VERSION
 #error "CONCORD_VERSION must be defined by the build (PROJECT_VERSION)"
 #endif
@@ -65,12 +67,24 @@ TransportError Permanent(const std::string& message) { return TransportError(mes
 struct Endpoint {
   bool tls = false;
   bool ip_literal = false;
-  std::string host;         // DNS name or IP address, without IPv6 brackets
-  std::string port;         // explicit or the scheme's default
-  std::string host_header;  // host[:port] as written in the URL
-  std::string target;       // origin-form: path and query
+  std::string host;            // DNS name or IP address, without IPv6 brackets
+  std::string port;            // explicit or the scheme's default
+  std::string host_header;     // host[:port] as written in the URL
+  std::string target;          // origin-form: path and query
+  std::optional<Proxy> proxy;  // set by HttpClient from its ProxySettings
 
-  std::string Key() const { return (tls ? "https://" : "http://") + host_header; }
+  // What a kept connection must match to be reused: the origin, and the proxy in between.
+  std::string Key() const {
+    return (tls ? "https://" : "http://") + host_header + (proxy ? " via " + proxy->display : "");
+  }
+  // host:port as CONNECT names it (RFC 9110 §9.3.6), IPv6 in brackets.
+  std::string Authority() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+  }
+  // What the request line asks for: origin-form, or absolute-form to a plain-HTTP proxy.
+  std::string RequestTarget() const {
+    return proxy && !tls ? "http://" + host_header + target : target;
+  }
 };
 
 Endpoint ParseEndpoint(const std::string& url) {
@@ -172,10 +186,17 @@ std::string_view UserAgent() { return "concord/" CONCORD_VERSION; }
 
 class HttpClient::Impl {
  public:
-  explicit Impl(HttpSettings settings) : settings_(std::move(settings)) {}
+  explicit Impl(HttpSettings settings) : settings_(std::move(settings)) {
+    // Unusable proxy URLs fail construction (naming the URL without credentials), not the
+    // first request.
+    for (const std::string* url : {&settings_.proxy.https_proxy, &settings_.proxy.http_proxy}) {
+      if (!url->empty()) (void)ParseProxyUrl(*url);
+    }
+  }
 
   HttpResponse Get(const HttpRequest& request) {
-    const Endpoint endpoint = ParseEndpoint(request.url);
+    Endpoint endpoint = ParseEndpoint(request.url);
+    endpoint.proxy = ProxyFor(settings_.proxy, endpoint.tls, endpoint.host, endpoint.port);
     const Clock::time_point deadline = Clock::now() + request.timeout;
     const bool reuse = connection_ && connection_->key == endpoint.Key();
     if (!reuse) connection_.reset();
@@ -225,9 +246,12 @@ class HttpClient::Impl {
     if (!reuse) co_await Connect(request, endpoint, deadline);
     Connection& connection = *connection_;
 
-    http::request<http::empty_body> message{http::verb::get, endpoint.target, 11};
+    http::request<http::empty_body> message{http::verb::get, endpoint.RequestTarget(), 11};
     message.set(http::field::host, endpoint.host_header);
     message.set(http::field::user_agent, UserAgent());
+    if (endpoint.proxy && !endpoint.tls && !endpoint.proxy->authorization.empty()) {
+      message.set(http::field::proxy_authorization, endpoint.proxy->authorization);
+    }
     for (const auto& [name, value] : request.headers) message.set(name, value);
     message.keep_alive(true);
 
@@ -260,11 +284,20 @@ class HttpClient::Impl {
                                 Clock::time_point deadline) {
     const auto executor = co_await asio::this_coro::executor;
     beast::error_code error;
+    // Through a proxy, only the proxy's name is resolved here; the proxy resolves the origin.
+    const Proxy* proxy = endpoint.proxy ? &*endpoint.proxy : nullptr;
+    const std::string& peer_host = proxy ? proxy->host : endpoint.host;
+    const std::string& peer_port = proxy ? proxy->port : endpoint.port;
+    const std::string peer_name =
+        proxy ? "proxy " + proxy->display : endpoint.host + ":" + peer_port;
     // The system resolver cannot be interrupted; its own timeouts bound this step.
     tcp::resolver resolver(executor);
     const auto addresses = co_await resolver.async_resolve(
-        endpoint.host, endpoint.port, asio::redirect_error(asio::use_awaitable, error));
-    if (error) throw TransportFailure{"resolve " + endpoint.host, error, {}};
+        peer_host, peer_port, asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      throw TransportFailure{
+          proxy ? "resolve " + peer_name : "resolve " + endpoint.host, error, {}};
+    }
 
     Connection connection;
     connection.key = endpoint.Key();
@@ -291,8 +324,9 @@ class HttpClient::Impl {
     beast::tcp_stream& lowest = connection.Lowest();
     lowest.expires_at(deadline);
     co_await lowest.async_connect(addresses, asio::redirect_error(asio::use_awaitable, error));
-    if (error) {
-      throw TransportFailure{"connect to " + endpoint.host + ":" + endpoint.port, error, {}};
+    if (error) throw TransportFailure{"connect to " + peer_name, error, {}};
+    if (proxy && endpoint.tls) {
+      co_await OpenTunnel(request, endpoint, *proxy, lowest, connection.buffer, deadline);
     }
     if (connection.tls) {
       lowest.expires_at(deadline);
@@ -304,6 +338,50 @@ class HttpClient::Impl {
       }
     }
     connection_ = std::move(connection);
+  }
+
+  // Asks the proxy for a tunnel to the origin (HTTP CONNECT); the TLS handshake that follows
+  // runs through it end to end, verifying the origin's name, not the proxy's.
+  asio::awaitable<void> OpenTunnel(const HttpRequest& request, const Endpoint& endpoint,
+                                   const Proxy& proxy, beast::tcp_stream& stream,
+                                   beast::flat_buffer& buffer, Clock::time_point deadline) {
+    const std::string step = "CONNECT " + endpoint.Authority() + " through proxy " + proxy.display;
+    http::request<http::empty_body> connect{http::verb::connect, endpoint.Authority(), 11};
+    connect.set(http::field::host, endpoint.Authority());
+    connect.set(http::field::user_agent, UserAgent());
+    if (!proxy.authorization.empty()) {
+      connect.set(http::field::proxy_authorization, proxy.authorization);
+    }
+    beast::error_code error;
+    stream.expires_at(deadline);
+    co_await http::async_write(stream, connect, asio::redirect_error(asio::use_awaitable, error));
+    if (error) throw TransportFailure{step, error, {}, true};
+
+    // A 2xx answer to CONNECT has no body (RFC 9110 §9.3.6) whatever its headers say; any
+    // other answer's body is of no use, as the connection is dropped.
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    parser.header_limit(kHeaderLimitBytes);
+    stream.expires_at(deadline);
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, error));
+    if (error) throw TransportFailure{step, error, {}, true};
+    const auto& reply = parser.get();
+    const unsigned status = reply.result_int();
+    if (status / 100 != 2) {
+      std::string reason(reply.reason());
+      if (reason.empty()) reason = std::string(http::obsolete_reason(reply.result()));
+      // A proxy's gateway errors may pass; a refusal (403, 407, ...) will not.
+      const bool transient = status == 502 || status == 503 || status == 504;
+      throw TransportError("GET " + request.url + " failed: proxy " + proxy.display +
+                               " refused CONNECT " + endpoint.Authority() + ": " +
+                               std::to_string(status) + (reason.empty() ? "" : " " + reason),
+                           transient);
+    }
+    if (buffer.size() != 0) {
+      throw Permanent("GET " + request.url + " failed: proxy " + proxy.display +
+                      " sent data after its CONNECT answer, before the TLS handshake");
+    }
   }
 
   // Built on first https use, so a bad CA file fails the request that needs it (naming it)

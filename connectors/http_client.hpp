@@ -69,11 +69,18 @@ using SleepFunction = std::function<void(std::chrono::milliseconds)>;
 // port (the pages of one fetch); a kept connection the server closed meanwhile is replaced
 // and the GET sent again once. Not thread-safe: one client per fetching thread.
 //
-// Limits: the request timeout covers connect, TLS handshake, write and read; name resolution
-// is bounded only by the system resolver's own timeouts. No proxies, no compression, no
+// Proxies (settings.proxy, connectors/http_proxy.hpp): an https:// request goes through an
+// HTTP CONNECT tunnel, then TLS to the origin (SNI and certificate checked against the origin,
+// never the proxy); an http:// request is sent to the proxy in absolute form. Credentials in
+// the proxy URL are sent as Proxy-Authorization and never appear in errors. A proxy refusing
+// CONNECT is a TransportError naming the proxy and its status (transient for 502/503/504).
+//
+// Limits: the request timeout covers connect, CONNECT, TLS handshake, write and read; name
+// resolution is bounded only by the system resolver's own timeouts. No compression, no
 // redirects (a 3xx is returned as a response).
 class HttpClient final : public HttpTransport {
  public:
+  // Throws std::invalid_argument (ParseProxyUrl's message) when a proxy URL is unusable.
   explicit HttpClient(HttpSettings settings);
   ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;

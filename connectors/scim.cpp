@@ -1,5 +1,6 @@
 #include "connectors/scim.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <stdexcept>
@@ -19,6 +20,7 @@ using reconcile::PortalUser;
 using reconcile::QuarantinedRecord;
 
 constexpr std::string_view kSource = "scim";
+constexpr std::string_view kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -171,6 +173,21 @@ void ParseUser(const json::value& value, PortalPage& out) {
   out.users.push_back(std::move(user));
 }
 
+// "scim: GET <url> returned <status> <reason>: <scimType>: <detail>" from a SCIM Error body
+// (or what of it the server sent), then Retry-After when present.
+[[noreturn]] void ThrowScimStatusError(const std::string& url, const HttpResponse& response) {
+  std::string message =
+      std::string(kSource) + ": GET " + url + " returned " + std::to_string(response.status);
+  if (!response.reason.empty()) message += " " + response.reason;
+  if (const std::optional<ScimError> error = ParseScimError(response.body)) {
+    if (!error->scim_type.empty()) message += ": " + error->scim_type;
+    if (!error->detail.empty()) message += ": " + error->detail;
+  }
+  const std::optional<std::int64_t> retry_after = detail::RetryAfterSeconds(response);
+  if (retry_after) message += " (Retry-After: " + std::to_string(*retry_after) + " s)";
+  throw HttpStatusError(message, response.status, retry_after);
+}
+
 class ScimSource final : public PortalSource {
  public:
   ScimSource(ScimSettings settings, std::unique_ptr<HttpTransport> transport, SleepFunction sleep)
@@ -196,9 +213,7 @@ class ScimSource final : public PortalSource {
           summary.source_clock = ParseHttpDate(*date).value_or(0);
         }
       }
-      if (!response.Ok()) {
-        detail::ThrowStatusError(kSource, http.url, response, {"detail"}, {});
-      }
+      if (!response.Ok()) ThrowScimStatusError(http.url, response);
       detail::RequireJsonContent(kSource, http.url, response);
       ScimPage parsed;
       try {
@@ -214,6 +229,13 @@ class ScimSource final : public PortalSource {
       // Advance by what actually arrived: a server may send fewer than count, and trusting
       // a larger itemsPerPage would skip users.
       const auto received = static_cast<std::int64_t>(parsed.resource_count);
+      if (received == 0 && start_index <= parsed.total_results) {
+        // Going on could loop forever; stopping would read the directory as shorter than it
+        // is, and a full sync would then take the unread users as deleted.
+        throw FetchError(std::string(kSource) + ": GET " + http.url +
+                         " returned no users at startIndex " + std::to_string(start_index) +
+                         " although totalResults is " + std::to_string(parsed.total_results));
+      }
       start_index += received;
       const bool last = received == 0 || start_index > parsed.total_results;
       on_page(std::move(parsed.page));
@@ -230,9 +252,41 @@ class ScimSource final : public PortalSource {
 
 }  // namespace
 
+std::optional<ScimError> ParseScimError(std::string_view body) {
+  boost::system::error_code error;
+  const json::value document = json::parse(body, error);
+  if (error || !document.is_object()) return std::nullopt;
+  const json::object& object = document.get_object();
+  ScimError result;
+  bool is_error = false;
+  if (const json::value* schemas = object.if_contains("schemas"); schemas && schemas->is_array()) {
+    for (const json::value& schema : schemas->get_array()) {
+      is_error = is_error || (schema.is_string() && schema.get_string() == kErrorSchema);
+    }
+  }
+  const auto text = [&](std::string_view key) -> std::string {
+    const json::value* member = object.if_contains(key);
+    if (member == nullptr) return {};
+    if (member->is_string()) return std::string(member->get_string());
+    if (member->is_int64() || member->is_uint64()) return json::serialize(*member);
+    return {};
+  };
+  result.status = text("status");
+  result.scim_type = text("scimType");
+  result.detail = text("detail");
+  if (!is_error && result.scim_type.empty() && result.detail.empty()) return std::nullopt;
+  return result;
+}
+
 ScimPage ParseScimPage(std::string_view body) {
   const json::object document = detail::ParseObject(body);
   ScimPage result;
+  if (!document.contains("totalResults")) {
+    if (const std::optional<ScimError> error = ParseScimError(body)) {
+      throw MalformedPage("the body is a SCIM Error, not a ListResponse (status '" + error->status +
+                          "', scimType '" + error->scim_type + "'): " + error->detail);
+    }
+  }
   // totalResults is required (RFC 7644 §3.4.2); insisting on it keeps some other JSON
   // document from reading as "no users", which a full sync would take as deletions.
   const json::value* total = document.if_contains("totalResults");

@@ -29,9 +29,22 @@ struct ScimPage {
 // contains '@'), names from name.givenName/familyName and displayName, active (string
 // booleans accepted; absent means true), updated_at from meta.lastModified. A User without
 // an id, or with members of the wrong type, is quarantined with the reason. Resources may
-// be absent on an empty page. Throws MalformedPage when the body is not a JSON object with a
-// numeric totalResults.
+// be absent on an empty page. raw_json keeps the whole resource, meta.version (the ETag)
+// included. Throws MalformedPage when the body is not a JSON object with a numeric
+// totalResults (naming scimType and detail when it is a SCIM Error).
 [[nodiscard]] ScimPage ParseScimPage(std::string_view body);
+
+// A body in the SCIM Error schema (RFC 7644 §3.12, wire-formats §4.7). Every member as the
+// server sent it; status is the HTTP code as a string (a number is accepted too).
+struct ScimError {
+  std::string status;
+  std::string scim_type;  // invalidFilter, tooMany, uniqueness, ...; may be empty
+  std::string detail;
+};
+
+// The SCIM Error in body: a JSON object whose schemas name the Error schema, or that has a
+// string scimType or detail. nullopt for anything else (not JSON, an HTML error page, ...).
+[[nodiscard]] std::optional<ScimError> ParseScimError(std::string_view body);
 
 // {base_url}/Users?startIndex=<start_index>&count=<count>, plus
 // filter=meta.lastModified gt "<since, ISO-8601 UTC with Z>" when since is set. Throws
@@ -40,7 +53,10 @@ struct ScimPage {
                                        int count, std::optional<reconcile::Millis> since);
 
 // The SCIM source over a given transport (tests pass a scripted fake), waiting between
-// retries through sleep (empty: really sleep). Throws
+// retries through sleep (empty: really sleep). Pages by startIndex plus the number of users
+// actually returned (a server may cap count), until totalResults; an empty page before
+// totalResults is a FetchError. An error status is an HttpStatusError naming the SCIM Error's
+// scimType and detail. Throws
 // std::invalid_argument naming the setting when settings are unusable (base_url, page_size
 // below 1, empty token).
 std::unique_ptr<PortalSource> MakeScimSource(ScimSettings settings,

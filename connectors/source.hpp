@@ -85,6 +85,16 @@ class PortalSource {
                              const std::function<void(PortalPage&&)>& on_page) = 0;
 };
 
+// Outbound proxies, as the wiring layer read them from HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+// (connectors/http_proxy.hpp has the rules). Empty strings: no proxy.
+struct ProxySettings {
+  std::string https_proxy;  // proxy URL for https:// requests (CONNECT tunnel)
+  std::string http_proxy;   // proxy URL for http:// requests (absolute-form request target)
+  std::string no_proxy;     // comma list of hosts reached directly
+
+  [[nodiscard]] bool operator==(const ProxySettings&) const = default;
+};
+
 // Transport settings shared by every HTTP connector.
 struct HttpSettings {
   std::string ca_file;       // empty: the system trust store
@@ -97,6 +107,8 @@ struct HttpSettings {
   // A Retry-After longer than this fails the fetch at once rather than waiting (e.g. Xero's
   // daily limit); also the longest backoff.
   int max_retry_wait_seconds = 60;
+  // Not from the config file: daemon/sources.cpp fills it from the environment.
+  ProxySettings proxy{};
 
   [[nodiscard]] bool operator==(const HttpSettings&) const = default;
 };

@@ -1,6 +1,46 @@
 #include "daemon/sources.hpp"
 
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "connectors/http_proxy.hpp"
+
 namespace concord::daemon {
+namespace {
+
+// The configured transport settings plus the proxies the process environment names.
+connectors::HttpSettings WithProxies(connectors::HttpSettings http) {
+  http.proxy = ProxySettingsFromEnvironment([](const char* name) { return std::getenv(name); });
+  return http;
+}
+
+}  // namespace
+
+connectors::ProxySettings ProxySettingsFromEnvironment(const EnvironmentLookup& getenv) {
+  const auto read = [&](const char* lower, const char* upper, bool is_url) {
+    const char* name = lower;
+    const char* value = getenv(lower);
+    if (value == nullptr || *value == '\0') {
+      name = upper;
+      value = getenv(upper);
+    }
+    if (value == nullptr) return std::string();
+    if (is_url && *value != '\0') {
+      try {
+        (void)connectors::ParseProxyUrl(value);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError("environment variable " + std::string(name) + ": " + e.what());
+      }
+    }
+    return std::string(value);
+  };
+  connectors::ProxySettings proxy;
+  proxy.https_proxy = read("https_proxy", "HTTPS_PROXY", true);
+  proxy.http_proxy = read("http_proxy", "HTTP_PROXY", true);
+  proxy.no_proxy = read("no_proxy", "NO_PROXY", false);
+  return proxy;
+}
 
 std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& f) {
   // config.cpp accepts only the kinds handled here.
@@ -10,7 +50,7 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                       .realm_id = f.realm_id,
                                       .page_size = f.page_size,
                                       .minorversion = f.minorversion,
-                                      .http = f.http});
+                                      .http = WithProxies(f.http)});
   }
   if (f.kind == "myob") {
     return connectors::MakeMyobSource({.base_url = f.base_url,
@@ -18,17 +58,18 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                        .access_token = f.access_token.Resolve(),
                                        .cftoken = f.cftoken ? f.cftoken->Resolve() : std::string(),
                                        .page_size = f.page_size,
-                                       .http = f.http});
+                                       .http = WithProxies(f.http)});
   }
   if (f.kind == "csv") {
     return connectors::MakeCsvSource({.path = f.path, .format = f.csv, .page_size = f.page_size});
   }
   return connectors::MakeXeroSource(
-      {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, f.http});
+      {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, WithProxies(f.http)});
 }
 
 std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& p) {
-  return connectors::MakeScimSource({p.base_url, p.token.Resolve(), p.page_size, p.http});
+  return connectors::MakeScimSource(
+      {p.base_url, p.token.Resolve(), p.page_size, WithProxies(p.http)});
 }
 
 }  // namespace concord::daemon

@@ -2,6 +2,7 @@
 // Builds a tenant's finance and portal sources from its configuration: the one place that
 // maps a configured `kind` to a connector, used by the one-shot CLI and the daemon alike.
 
+#include <functional>
 #include <memory>
 
 #include "connectors/source.hpp"
@@ -13,5 +14,14 @@ namespace concord::daemon {
 // read, std::invalid_argument when the connector refuses its settings.
 std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& finance);
 std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& portal);
+
+// Looks up an environment variable: std::getenv, or a table in tests.
+using EnvironmentLookup = std::function<const char*(const char*)>;
+
+// The outbound proxies from the environment, each variable in lower case first, then upper
+// case (curl's order): https_proxy/HTTPS_PROXY, http_proxy/HTTP_PROXY, no_proxy/NO_PROXY.
+// Throws ConfigError naming the variable when its proxy URL is unusable (the message never
+// shows the credentials). MakeFinanceSource and MakePortalSource apply it with std::getenv.
+connectors::ProxySettings ProxySettingsFromEnvironment(const EnvironmentLookup& getenv);
 
 }  // namespace concord::daemon

@@ -308,6 +308,43 @@ TEST_F(FakeServersTest, ScimWrongTokenIs401NamingConnectorUrlAndStatus) {
   EXPECT_NE(message.find("bearer token"), std::string::npos) << "the SCIM detail: " << message;
 }
 
+TEST_F(FakeServersTest, ScimQuirksOfRealPortals) {
+  const auto serve = [&](json::object quirks) {
+    json::array users(data_.users.begin(), data_.users.end());
+    test_support::WriteFile(
+        data_file_,
+        json::serialize(json::object{{"scim", json::object{{"token", kScimToken},
+                                                           {"quirks", std::move(quirks)},
+                                                           {"users", std::move(users)}}}}));
+  };
+  const std::string first_url = Scim(5).base_url + "/Users?startIndex=1&count=5";
+
+  // String booleans, no Resources on an empty page, at most 2 users a page whatever is asked.
+  serve({{"string_booleans", true}, {"omit_empty_resources", true}, {"max_count", 2}});
+  auto source = MakeScimSource(Scim(5));
+  const PortalRun run = FetchAll(*source);
+  EXPECT_EQ(run.pages, 4) << "2 + 2 + 2 + 1 users, though 5 were asked for";
+  ASSERT_EQ(run.users.size(), 7u);
+  EXPECT_TRUE(run.users.at("user-4").active);
+  EXPECT_FALSE(run.users.at("user-6").active);
+  EXPECT_EQ(run.users.at("user-4").email, "work4@example.com");
+  EXPECT_TRUE(FetchAll(*source, FetchRequest{kJuly1}).users.empty());
+
+  // A server that refuses a count above its maximum: its SCIM Error is the message.
+  serve({{"max_count", 2}, {"reject_over_max_count", true}});
+  std::string message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_EQ(message, "scim: GET " + first_url +
+                         " returned 400 Bad Request: tooMany: count 5 exceeds the maximum of 2 "
+                         "results per page");
+
+  // A totalResults that promises more than there is: an error, not a silent end, and no loop.
+  serve({{"overstate_total", 3}});
+  message = CaughtMessage([&] { (void)FetchAll(*source); });
+  EXPECT_NE(message.find("returned no users at startIndex 8 although totalResults is 10"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(FakeServersTest, UnavailableServersAreRetriedThenReported) {
   // fail_status makes the fake answer every request with that status.
   test_support::WriteFile(

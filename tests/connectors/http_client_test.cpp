@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/field.hpp>
 #include <chrono>
+#include <stdexcept>
 
 #include "local_server.hpp"
 
@@ -232,6 +233,145 @@ TEST(HttpClientTls, RejectsACertificateForAnotherHost) {
   const std::string message =
       ExpectFetchError(client, To("https://localhost:" + std::to_string(server.Port()) + "/"));
   EXPECT_NE(message.find("TLS handshake"), std::string::npos) << message;
+  EXPECT_NE(message.find("hostname mismatch"), std::string::npos) << message;
+}
+
+// The proxy tests name the origin "origin.invalid", which never resolves (RFC 6761): only the
+// proxy, which maps every name to its origin port, can reach it.
+constexpr const char* kOriginName = "origin.invalid";
+
+HttpSettings ThroughProxy(const testing::LocalProxy& proxy, std::string userinfo = {}) {
+  HttpSettings settings;
+  const std::string url = "http://" + userinfo + "127.0.0.1:" + std::to_string(proxy.Port());
+  settings.proxy.https_proxy = url;
+  settings.proxy.http_proxy = url;
+  return settings;
+}
+
+TEST(HttpClientProxy, HttpGoesToTheProxyInAbsoluteFormWithItsCredentials) {
+  LocalServer origin(Echo());
+  testing::LocalProxy proxy(origin.Port(), "Basic dXNlcjpwQHNz");  // user:p@ss
+  HttpClient client(ThroughProxy(proxy, "user:p%40ss@"));
+  const std::string base = "http://" + std::string(kOriginName) + ":8080";
+  EXPECT_EQ(client.Get(To(base + "/a/b?x=1")).body, "hello /a/b?x=1");
+  EXPECT_EQ(client.Get(To(base + "/c")).body, "hello /c");
+
+  const auto via = proxy.Seen();
+  ASSERT_EQ(via.size(), 2u);
+  EXPECT_EQ(via[0].method, "GET");
+  EXPECT_EQ(via[0].target, base + "/a/b?x=1") << "absolute form";
+  EXPECT_EQ(via[0].Header("Host"), std::string(kOriginName) + ":8080");
+  EXPECT_EQ(via[0].Header("Proxy-Authorization"), "Basic dXNlcjpwQHNz");
+  const auto seen = origin.Seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].target, "/a/b?x=1");
+  EXPECT_EQ(seen[0].Header("User-Agent"), std::string("concord/") + CONCORD_VERSION);
+}
+
+TEST(HttpClientProxy, LoopbackAndNoProxyHostsAreReachedDirectly) {
+  LocalServer origin(Echo());
+  testing::LocalProxy proxy(origin.Port());
+  HttpSettings settings = ThroughProxy(proxy);
+  settings.proxy.no_proxy = "example.com, ." + std::string(kOriginName);
+  HttpClient client(settings);
+  const std::string loopback = "http://127.0.0.1:" + std::to_string(origin.Port()) + "/direct";
+  EXPECT_EQ(client.Get(To(loopback)).body, "hello /direct");
+  // Exempted: the client resolves the name itself, which fails, instead of asking the proxy.
+  const std::string message =
+      ExpectFetchError(client, To("http://" + std::string(kOriginName) + "/x"));
+  EXPECT_NE(message.find(std::string("resolve ") + kOriginName), std::string::npos) << message;
+  EXPECT_TRUE(proxy.Seen().empty());
+}
+
+TEST(HttpClientProxy, ARefusedConnectNamesTheProxyAndStatusButNoCredentials) {
+  LocalServer origin(Echo());
+  testing::LocalProxy proxy(origin.Port(), "Basic dXNlcjpwQHNz");
+  HttpClient client(ThroughProxy(proxy, "user:wrong-secret@"));
+  const std::string url = "https://" + std::string(kOriginName) + "/x";
+  const std::string message = ExpectFetchError(client, To(url), /*transient=*/false);
+  const std::string named = "http://127.0.0.1:" + std::to_string(proxy.Port());
+  EXPECT_NE(message.find("GET " + url + " failed: proxy " + named + " refused CONNECT " +
+                         kOriginName + ":443: 407 Proxy Authentication Required"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("wrong-secret"), std::string::npos) << message;
+  const auto via = proxy.Seen();
+  ASSERT_EQ(via.size(), 1u);
+  EXPECT_EQ(via[0].method, "CONNECT");
+  EXPECT_EQ(via[0].target, std::string(kOriginName) + ":443");
+  EXPECT_EQ(via[0].Header("User-Agent"), std::string("concord/") + CONCORD_VERSION);
+  EXPECT_TRUE(origin.Seen().empty());
+}
+
+TEST(HttpClientProxy, AnUnreachableProxyIsNamed) {
+  HttpSettings settings;
+  settings.proxy.https_proxy = "http://u:secret@127.0.0.1:" + std::to_string(ClosedPort());
+  HttpClient client(settings);
+  const std::string message = ExpectFetchError(client, To("https://origin.invalid/x"));
+  EXPECT_NE(message.find("connect to proxy http://127.0.0.1:"), std::string::npos) << message;
+  EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+}
+
+TEST(HttpClientProxy, AnUnusableProxyUrlFailsConstructionWithoutItsCredentials) {
+  HttpSettings settings;
+  settings.proxy.https_proxy = "socks5://u:secret@proxy.example:1080";
+  try {
+    HttpClient client(settings);
+    ADD_FAILURE() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("socks5"), std::string::npos) << message;
+    EXPECT_EQ(message.find("secret"), std::string::npos) << message;
+  }
+}
+
+class HttpClientProxyTls : public ::testing::Test {
+ protected:
+  testing::ScratchDir dir_;
+  testing::SelfSigned identity_ = testing::MakeSelfSigned(std::string("DNS:") + kOriginName);
+  boost::asio::ssl::context tls_ = testing::ServerTlsContext(identity_);
+  LocalServer origin_{Echo(), &tls_};
+  std::string ca_file_ = dir_.Write("ca.pem", identity_.cert_pem);
+};
+
+TEST_F(HttpClientProxyTls, HttpsTunnelsThroughConnectAndVerifiesTheOrigin) {
+  testing::LocalProxy proxy(origin_.Port(), "Basic dXNlcjpwQHNz");
+  HttpSettings settings = ThroughProxy(proxy, "user:p%40ss@");
+  settings.ca_file = ca_file_;
+  HttpClient client(settings);
+  const std::string url = "https://" + std::string(kOriginName) + "/secure?page=1";
+  const HttpResponse response = client.Get(To(url));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "hello /secure?page=1");
+  EXPECT_EQ(client.Get(To(url)).body, "hello /secure?page=1");
+
+  const auto via = proxy.Seen();
+  ASSERT_EQ(via.size(), 1u) << "one tunnel, kept alive for the second request";
+  EXPECT_EQ(via[0].method, "CONNECT");
+  EXPECT_EQ(via[0].target, std::string(kOriginName) + ":443");
+  EXPECT_EQ(via[0].Header("Host"), std::string(kOriginName) + ":443");
+  EXPECT_EQ(via[0].Header("Proxy-Authorization"), "Basic dXNlcjpwQHNz");
+  const auto seen = origin_.Seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].server_name, kOriginName) << "SNI names the origin";
+  EXPECT_EQ(seen[0].target, "/secure?page=1") << "origin form inside the tunnel";
+  EXPECT_EQ(seen[0].Header("Proxy-Authorization"), "") << "credentials stay with the proxy";
+}
+
+TEST(HttpClientProxyTlsMismatch, TheOriginsCertificateMustNameTheOrigin) {
+  testing::ScratchDir dir;
+  // Valid for the proxy's address, not for the origin's name.
+  const testing::SelfSigned identity = testing::MakeSelfSigned("DNS:localhost,IP:127.0.0.1");
+  boost::asio::ssl::context tls = testing::ServerTlsContext(identity);
+  LocalServer origin(Echo(), &tls);
+  testing::LocalProxy proxy(origin.Port());
+  HttpSettings settings = ThroughProxy(proxy);
+  settings.ca_file = dir.Write("ca.pem", identity.cert_pem);
+  HttpClient client(settings);
+  const std::string message =
+      ExpectFetchError(client, To("https://" + std::string(kOriginName) + "/"));
+  EXPECT_NE(message.find(std::string("TLS handshake with ") + kOriginName), std::string::npos)
+      << message;
   EXPECT_NE(message.find("hostname mismatch"), std::string::npos) << message;
 }
 

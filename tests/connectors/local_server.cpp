@@ -7,20 +7,26 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +122,7 @@ class LocalServer::Impl {
       http::request<http::string_body> request;
       co_await http::async_read(stream, buffer, request, asio::use_awaitable);
       SeenRequest seen;
+      seen.method = std::string(request.method_string());
       seen.target = std::string(request.target());
       for (const auto& field : request) {
         seen.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
@@ -163,6 +170,133 @@ LocalServer::~LocalServer() = default;
 std::vector<SeenRequest> LocalServer::Seen() const { return impl_->Seen(); }
 
 int LocalServer::Connections() const { return impl_->Connections(); }
+
+class LocalProxy::Impl {
+ public:
+  Impl(unsigned short origin_port, std::string required_authorization)
+      : origin_port_(origin_port),
+        required_authorization_(std::move(required_authorization)),
+        acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+
+  ~Impl() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  unsigned short Port() const { return acceptor_.local_endpoint().port(); }
+
+  void Start() {
+    asio::co_spawn(io_, Accept(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  std::vector<SeenRequest> Seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [error, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (error) co_return;
+      asio::co_spawn(io_, Serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  // Copies bytes one way until either side closes, then passes the close on.
+  static asio::awaitable<void> Pump(std::shared_ptr<tcp::socket> from,
+                                    std::shared_ptr<tcp::socket> to) {
+    std::array<char, 16 * 1024> data{};
+    for (;;) {
+      auto [read_error, size] =
+          co_await from->async_read_some(asio::buffer(data), asio::as_tuple(asio::use_awaitable));
+      if (read_error) break;
+      auto [write_error, written] = co_await asio::async_write(*to, asio::buffer(data.data(), size),
+                                                               asio::as_tuple(asio::use_awaitable));
+      if (write_error) break;
+    }
+    boost::system::error_code ignored;
+    to->shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> Serve(tcp::socket socket) {
+    try {
+      beast::tcp_stream client(std::move(socket));
+      beast::flat_buffer buffer;
+      for (;;) {
+        http::request<http::string_body> request;
+        co_await http::async_read(client, buffer, request, asio::use_awaitable);
+        SeenRequest seen;
+        seen.method = std::string(request.method_string());
+        seen.target = std::string(request.target());
+        for (const auto& field : request) {
+          seen.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        }
+        {
+          std::lock_guard lock(mutex_);
+          seen_.push_back(seen);
+        }
+        if (!required_authorization_.empty() &&
+            seen.Header("Proxy-Authorization") != required_authorization_) {
+          http::response<http::string_body> refusal{http::status::proxy_authentication_required,
+                                                    11};
+          refusal.set(http::field::proxy_authenticate, R"(Basic realm="concord test proxy")");
+          refusal.body() = "proxy credentials required";
+          refusal.keep_alive(false);
+          refusal.prepare_payload();
+          co_await http::async_write(client, refusal, asio::use_awaitable);
+          co_return;
+        }
+
+        auto origin = std::make_shared<tcp::socket>(io_);
+        co_await origin->async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), origin_port_), asio::use_awaitable);
+        if (request.method() == http::verb::connect) {
+          http::response<http::empty_body> established{http::status::ok, 11};
+          established.reason("Connection established");
+          http::response_serializer<http::empty_body> serializer(established);
+          co_await http::async_write_header(client, serializer, asio::use_awaitable);
+          auto near = std::make_shared<tcp::socket>(client.release_socket());
+          asio::co_spawn(io_, Pump(near, origin), asio::detached);
+          asio::co_spawn(io_, Pump(origin, near), asio::detached);
+          co_return;
+        }
+
+        // Absolute form in, origin form out; the answer goes back as it came.
+        const auto url = boost::urls::parse_uri(seen.target);
+        if (url) request.target(url->encoded_target().empty() ? "/" : url->encoded_target());
+        request.erase(http::field::proxy_authorization);
+        beast::tcp_stream upstream(std::move(*origin));
+        co_await http::async_write(upstream, request, asio::use_awaitable);
+        beast::flat_buffer upstream_buffer;
+        http::response<http::string_body> response;
+        co_await http::async_read(upstream, upstream_buffer, response, asio::use_awaitable);
+        co_await http::async_write(client, response, asio::use_awaitable);
+      }
+    } catch (const std::exception&) {
+      // Either side went away: the tests provoke both.
+    }
+  }
+
+  unsigned short origin_port_;
+  std::string required_authorization_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::vector<SeenRequest> seen_;
+};
+
+LocalProxy::LocalProxy(unsigned short origin_port, std::string required_authorization)
+    : impl_(std::make_unique<Impl>(origin_port, std::move(required_authorization))) {
+  port_ = impl_->Port();
+  impl_->Start();
+}
+
+LocalProxy::~LocalProxy() = default;
+
+std::vector<SeenRequest> LocalProxy::Seen() const { return impl_->Seen(); }
 
 SelfSigned MakeSelfSigned(const std::string& subject_alt_name) {
   const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),

@@ -22,6 +22,7 @@ struct Reply {
 };
 
 struct SeenRequest {
+  std::string method;  // "GET", "CONNECT", ...
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;
   int connection = 0;       // 1 for the first accepted connection, 2 for the next, ...
@@ -43,6 +44,30 @@ class LocalServer {
   unsigned short Port() const { return port_; }
   std::vector<SeenRequest> Seen() const;
   int Connections() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  unsigned short port_ = 0;
+};
+
+// A tiny forward proxy on 127.0.0.1, on its own thread, for the proxy tests. Whatever host a
+// request names, it connects to 127.0.0.1:<origin_port>, so tests can use names that do not
+// resolve (the client must leave resolving the origin to the proxy). CONNECT opens a tunnel
+// (200, then bytes both ways); a request in absolute form is forwarded in origin form and its
+// answer sent back. With required_authorization set, a request without that exact
+// Proxy-Authorization gets 407 and the connection is closed.
+class LocalProxy {
+ public:
+  explicit LocalProxy(unsigned short origin_port, std::string required_authorization = {});
+  ~LocalProxy();
+  LocalProxy(const LocalProxy&) = delete;
+  LocalProxy& operator=(const LocalProxy&) = delete;
+
+  unsigned short Port() const { return port_; }
+  // Every request the proxy read: target is "host:port" for CONNECT, else the request target
+  // as sent (absolute form from a well-behaved client); method is "CONNECT", "GET", ...
+  std::vector<SeenRequest> Seen() const;
 
  private:
   class Impl;

@@ -58,6 +58,8 @@ TEST(ScimPage, MapsUser) {
   EXPECT_TRUE(user.active);
   EXPECT_EQ(user.updated_at, 1717976411000);
   EXPECT_NE(user.raw_json.find("portal-88412"), std::string::npos);
+  // The ETag: no field of its own in the model; the stored raw JSON keeps it.
+  EXPECT_NE(user.raw_json.find(R"("version":"W/\"3\"")"), std::string::npos) << user.raw_json;
 }
 
 TEST(ScimPrimaryEmail, PrimaryWins) {
@@ -222,6 +224,53 @@ TEST(ScimPage, MalformedBodiesThrow) {
         R"json({"totalResults":"many"})json", R"json({"totalResults":1,"Resources":{}})json",
         R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401"})json"}) {
     EXPECT_THROW((void)ParseScimPage(body), MalformedPage) << body;
+  }
+}
+
+TEST(ScimPage, ResourcesMayBeMissingFromAnEmptyPageOfALongerList) {
+  const ScimPage page = ParseScimPage(
+      R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+              "totalResults":250,"startIndex":251,"itemsPerPage":0})json");
+  EXPECT_EQ(page.total_results, 250);
+  EXPECT_EQ(page.resource_count, 0u);
+}
+
+TEST(ScimPage, ASuccessfulBodyInTheErrorSchemaSaysSo) {
+  try {
+    (void)ParseScimPage(R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status":"400","scimType":"invalidFilter","detail":"filter not supported"})json");
+    FAIL();
+  } catch (const MalformedPage& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "the body is a SCIM Error, not a ListResponse (status '400', scimType "
+              "'invalidFilter'): filter not supported");
+  }
+}
+
+TEST(ScimError, ReadsTheErrorSchema) {
+  const auto error = ParseScimError(
+      R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409",
+              "scimType":"uniqueness","detail":"userName is already in use"})json");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->status, "409");
+  EXPECT_EQ(error->scim_type, "uniqueness");
+  EXPECT_EQ(error->detail, "userName is already in use");
+
+  const auto numeric = ParseScimError(R"json({"status":403,"detail":"sensitive"})json");
+  ASSERT_TRUE(numeric.has_value()) << "status as a number, no schemas";
+  EXPECT_EQ(numeric->status, "403");
+  EXPECT_EQ(numeric->scim_type, "");
+
+  const auto bare = ParseScimError(
+      R"json({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500"})json");
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_EQ(bare->detail, "");
+}
+
+TEST(ScimError, AnythingElseIsNotOne) {
+  for (const char* body : {"", "<html>Bad gateway</html>", "[]", R"json({"status":"500"})json",
+                           R"json({"totalResults":0})json"}) {
+    EXPECT_EQ(ParseScimError(body), std::nullopt) << body;
   }
 }
 

@@ -419,9 +419,28 @@ TEST(ScimSource, ToleratesShortPages) {
   EXPECT_EQ(log.requests[2].url, "https://portal.test/scim/v2/Users?startIndex=5&count=3");
 }
 
-TEST(ScimSource, StopsOnAnEmptyPageEvenWithoutResources) {
+TEST(ScimSource, AnEmptyPageThatClaimsMoreIsAnErrorNotTheEnd) {
+  for (const bool with_resources : {true, false}) {
+    ScriptedTransport::Log log;
+    log.responses = {ScimPageOf(1, 2, 9), ScimPageOf(3, 2, 9, with_resources)};
+    auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
+    Collected got;
+    try {
+      (void)FetchScim(*source, {}, got);
+      FAIL() << "an empty page before totalResults must not end the read quietly";
+    } catch (const FetchError& error) {
+      EXPECT_EQ(std::string(error.what()),
+                "scim: GET https://portal.test/scim/v2/Users?startIndex=3&count=2 returned no "
+                "users at startIndex 3 although totalResults is 9");
+    }
+    EXPECT_EQ(log.requests.size(), 2u);
+  }
+}
+
+TEST(ScimSource, StopsOnAnEmptyPagePastAShrunkTotal) {
   ScriptedTransport::Log log;
-  log.responses = {ScimPageOf(1, 2, 9), ScimPageOf(3, 2, 9, false)};
+  // Users were deleted between the pages: the second page is empty and says so.
+  log.responses = {ScimPageOf(1, 2, 9), ScimPageOf(3, 2, 2, false)};
   auto source = MakeScimSource(Scim(2), std::make_unique<ScriptedTransport>(log), log.Sleep());
   Collected got;
   EXPECT_EQ(FetchScim(*source, {}, got).pages, 2);
@@ -469,6 +488,36 @@ TEST(ScimSource, ErrorStatusNamesConnectorUrlStatusAndDetail) {
               "scim: GET https://portal.test/scim/v2/Users?startIndex=1&count=50 returned 401 "
               "Unauthorized: bearer token rejected");
   }
+}
+
+TEST(ScimSource, ErrorStatusNamesTheScimType) {
+  ScriptedTransport::Log log;
+  log.responses = {
+      HttpResponse{400,
+                   "Bad Request",
+                   {{"Content-Type", "application/scim+json"}},
+                   R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400",
+          "scimType":"tooMany","detail":"count must be at most 100"})"},
+      HttpResponse{502, "Bad Gateway", {{"Content-Type", "text/html"}}, "<html>oops</html>"}};
+  ScimSettings settings = Scim(500);
+  settings.http.max_retries = 0;
+  auto source = MakeScimSource(settings, std::make_unique<ScriptedTransport>(log), log.Sleep());
+  Collected got;
+  const auto message = [&] {
+    try {
+      (void)FetchScim(*source, {}, got);
+    } catch (const HttpStatusError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(),
+            "scim: GET https://portal.test/scim/v2/Users?startIndex=1&count=500 returned 400 "
+            "Bad Request: tooMany: count must be at most 100");
+  EXPECT_EQ(message(),
+            "scim: GET https://portal.test/scim/v2/Users?startIndex=1&count=500 returned 502 "
+            "Bad Gateway")
+      << "a body that is not a SCIM Error adds nothing";
 }
 
 TEST(ScimSource, RetriesRateLimits) {

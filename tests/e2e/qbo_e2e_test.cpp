@@ -394,6 +394,10 @@ TEST_F(QboE2eTest, RejectedTokenAndServerErrorsFailCleanlyWithCursorsUnmoved) {
   EXPECT_NE(rejected.err.find("returned 401"), std::string::npos) << rejected.err;
   EXPECT_NE(rejected.err.find("(code 3200)"), std::string::npos) << rejected.err;
   EXPECT_NE(rejected.err.find("intuit_tid"), std::string::npos) << rejected.err;
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE status = 'failed' AND error LIKE "
+                     "'%returned 401%(intuit_tid: _%'"),
+            1)
+      << "the request id is kept on the run";
   EXPECT_EQ(Export(), before);
   EXPECT_EQ(QueryInt("SELECT sum(value_ms) FROM cursors"), cursors);
 

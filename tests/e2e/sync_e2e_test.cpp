@@ -472,9 +472,13 @@ TEST_F(SyncE2eTest, RejectedCredentialsFailTheRunAndApplyNothing) {
   EXPECT_NE(r.err.find("xero"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("401"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("/api.xro/2.0/Contacts"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(Xero-Correlation-Id: "), std::string::npos)
+      << "Xero's request id: " << r.err;
   EXPECT_TRUE(Persons().empty());
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cursors"), 0);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE status = 'failed' AND error <> ''"), 1);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM runs WHERE error LIKE '%(Xero-Correlation-Id: _%'"), 1)
+      << "the request id is kept on the run";
 
   auto scim = Concord({"sync", "--tenant", "acme", "--full"}, {{"E2E_SCIM_TOKEN", "wrong"}});
   EXPECT_EQ(scim.code, 1);
@@ -517,6 +521,20 @@ TEST_F(SyncE2eTest, UnreachableSourceFailsTheRunAndNamesTheUrl) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("127.0.0.1:" + std::to_string(xero_port_)), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cursors"), 0);
+}
+
+TEST_F(SyncE2eTest, ProxiesComeFromTheEnvironment) {
+  StartFake(HarbourLights());
+  Migrate();
+  auto bad = Concord({"sync", "--tenant", "acme"}, {{"HTTPS_PROXY", "socks5://u:secret@px:1080"}});
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("environment variable HTTPS_PROXY"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.err.find("secret"), std::string::npos) << bad.err;
+
+  // The fake is on loopback, which is never proxied: a proxy that is not there changes nothing.
+  auto direct = Concord({"sync", "--tenant", "acme", "--full"},
+                        {{"HTTP_PROXY", "http://127.0.0.1:9"}, {"https_proxy", "127.0.0.1:9"}});
+  EXPECT_EQ(direct.code, 0) << direct.err;
 }
 
 TEST_F(SyncE2eTest, BadConfigurationExitsWithCodeTwoNamingTheKey) {

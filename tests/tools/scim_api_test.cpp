@@ -97,5 +97,70 @@ TEST(ScimApiTest, InjectedFailureAndUnknownPath) {
   EXPECT_EQ(HandleScimRequest(Get("/scim/v2/Groups"), Directory(), Context()).result_int(), 404);
 }
 
+// The users of Directory() with booleans, served with the given quirks.
+ScimDirectory Quirky(const std::string& quirks) {
+  return ParseDataset(R"({"scim":{"token":"tok","quirks":)" + quirks + R"(,"users":[
+      {"id":"u1","active":false,"emails":[{"value":"a@x.example","primary":true}],
+       "meta":{"lastModified":"2026-01-01T00:00:00Z"}},
+      {"id":"u2","active":true,"meta":{"lastModified":"2026-01-02T00:00:00Z"}},
+      {"id":"u3","meta":{"lastModified":"2026-01-02T00:00:00Z"}}]}})")
+      .scim;
+}
+
+TEST(ScimApiQuirks, StringBooleans) {
+  const HttpResponse res = HandleScimRequest(Get("/scim/v2/Users?count=2"),
+                                             Quirky(R"({"string_booleans":true})"), Context());
+  EXPECT_NE(res.body().find(R"("id":"u1","active":"False","emails":[{"value":"a@x.example",)"
+                            R"("primary":"True"}])"),
+            std::string::npos)
+      << res.body();
+  EXPECT_NE(res.body().find(R"("id":"u2","active":"True")"), std::string::npos) << res.body();
+}
+
+TEST(ScimApiQuirks, NoResourcesOnAnEmptyPage) {
+  const ScimDirectory directory = Quirky(R"({"omit_empty_resources":true})");
+  EXPECT_EQ(HandleScimRequest(Get("/scim/v2/Users?startIndex=4"), directory, Context()).body(),
+            R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],)"
+            R"("totalResults":3,"startIndex":4,"itemsPerPage":0})");
+  EXPECT_NE(HandleScimRequest(Get("/scim/v2/Users"), directory, Context()).body().find("Resources"),
+            std::string::npos);
+}
+
+TEST(ScimApiQuirks, ACountCapClampsOrRefuses) {
+  const HttpResponse clamped =
+      HandleScimRequest(Get("/scim/v2/Users?count=100"), Quirky(R"({"max_count":2})"), Context());
+  EXPECT_NE(clamped.body().find(R"("totalResults":3,"startIndex":1,"itemsPerPage":2,)"),
+            std::string::npos)
+      << clamped.body();
+
+  const HttpResponse refused =
+      HandleScimRequest(Get("/scim/v2/Users?count=100"),
+                        Quirky(R"({"max_count":2,"reject_over_max_count":true})"), Context());
+  EXPECT_EQ(refused.result_int(), 400);
+  EXPECT_EQ(
+      refused.body(),
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400",)"
+      R"("scimType":"tooMany","detail":"count 100 exceeds the maximum of 2 results per page"})");
+}
+
+TEST(ScimApiQuirks, AnOverstatedTotalLeavesEmptyPagesPastTheEnd) {
+  const HttpResponse res = HandleScimRequest(Get("/scim/v2/Users?startIndex=4"),
+                                             Quirky(R"({"overstate_total":2})"), Context());
+  EXPECT_EQ(res.body(), R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],)"
+                        R"("totalResults":5,"startIndex":4,"itemsPerPage":0,"Resources":[]})");
+}
+
+TEST(ScimApiQuirks, BadQuirksAreDatasetErrorsNamingTheKey) {
+  for (const char* quirks :
+       {R"({"max_count":0})", R"({"string_booleans":"yes"})", R"({"count_cap":2})", R"([])"}) {
+    try {
+      (void)Quirky(quirks);
+      ADD_FAILURE() << "accepted " << quirks;
+    } catch (const DatasetError& error) {
+      EXPECT_NE(std::string(error.what()).find("scim.quirks"), std::string::npos) << error.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace concord::fake

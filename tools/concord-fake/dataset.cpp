@@ -66,6 +66,37 @@ const json::object& RequireObject(const json::value& v, std::string_view where) 
   return v.get_object();
 }
 
+// "scim": {"quirks": {...}}: booleans and whole numbers, each optional.
+ScimQuirks ParseScimQuirks(const json::object& obj) {
+  RejectUnknownKeys(obj,
+                    {"string_booleans", "omit_empty_resources", "max_count",
+                     "reject_over_max_count", "overstate_total"},
+                    "scim.quirks");
+  const auto flag = [&](std::string_view key) {
+    const json::value* v = obj.if_contains(key);
+    if (v == nullptr) return false;
+    if (!v->is_bool()) throw DatasetError("scim.quirks." + Str(key) + ": must be a boolean");
+    return v->get_bool();
+  };
+  const auto number = [&](std::string_view key,
+                          std::int64_t minimum) -> std::optional<std::int64_t> {
+    const json::value* v = obj.if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_int64() || v->get_int64() < minimum) {
+      throw DatasetError("scim.quirks." + Str(key) + ": must be a whole number of at least " +
+                         std::to_string(minimum));
+    }
+    return v->get_int64();
+  };
+  ScimQuirks quirks;
+  quirks.string_booleans = flag("string_booleans");
+  quirks.omit_empty_resources = flag("omit_empty_resources");
+  quirks.max_count = number("max_count", 1);
+  quirks.reject_over_max_count = flag("reject_over_max_count");
+  quirks.overstate_total = number("overstate_total", 0).value_or(0);
+  return quirks;
+}
+
 }  // namespace
 
 std::string EscapeJsonSlashes(std::string_view json_text) {
@@ -92,6 +123,8 @@ void DatasetBuilder::SetScimToken(std::string token) { dataset_.scim.token = std
 void DatasetBuilder::SetScimFailStatus(std::optional<unsigned> status) {
   dataset_.scim.fail_status = status;
 }
+
+void DatasetBuilder::SetScimQuirks(ScimQuirks quirks) { dataset_.scim.quirks = quirks; }
 
 void DatasetBuilder::SetQboCredentials(std::string realm_id, std::string access_token) {
   dataset_.qbo.realm_id = std::move(realm_id);
@@ -287,9 +320,12 @@ Dataset ParseDataset(std::string_view json_text) {
   }
   if (const json::value* scim_value = top.if_contains("scim")) {
     const json::object& scim = RequireObject(*scim_value, "scim");
-    RejectUnknownKeys(scim, {"token", "fail_status", "users"}, "scim");
+    RejectUnknownKeys(scim, {"token", "fail_status", "quirks", "users"}, "scim");
     builder.SetScimToken(RequireString(scim, "token", "scim"));
     builder.SetScimFailStatus(OptionalStatus(scim, "scim"));
+    if (const json::value* quirks = scim.if_contains("quirks")) {
+      builder.SetScimQuirks(ParseScimQuirks(RequireObject(*quirks, "scim.quirks")));
+    }
     const json::array& users = RequireArray(scim, "users", "scim");
     for (std::size_t i = 0; i < users.size(); ++i) {
       const std::string where = "scim.users[" + std::to_string(i) + "]";

@@ -19,6 +19,9 @@
 //   {"xero": {"tenant_id": "<uuid>", "access_token": "<token>", "fail_status": 503?,
 //             "contacts": [<Xero Contact object in wire format>, ...]},
 //    "scim": {"token": "<token>", "fail_status": 500?,
+//             "quirks": {"string_booleans": true?, "omit_empty_resources": true?,
+//                        "max_count": 2?, "reject_over_max_count": true?,
+//                        "overstate_total": 3?}?,
 //             "users": [<SCIM User resource>, ...]},
 //    "qbo": {"realm_id": "<company id>", "access_token": "<token>", "fail_status": 500?,
 //            "customers": [<QBO Customer object in wire format>, ...]},
@@ -67,10 +70,21 @@ struct ScimUser {
   std::string json;
 };
 
+// Behaviours of real SCIM portals (wire-formats §4) the fake shows on request, from the data
+// file's "scim": {"quirks": {...}}; every one is off by default.
+struct ScimQuirks {
+  bool string_booleans = false;           // active and emails[].primary as "True"/"False" (Entra)
+  bool omit_empty_resources = false;      // an empty page has no Resources member
+  std::optional<std::int64_t> max_count;  // a page holds at most this many users
+  bool reject_over_max_count = false;     // count above max_count: 400 tooMany, not clamped
+  std::int64_t overstate_total = 0;  // added to totalResults: pages past the end come back empty
+};
+
 // The portal side: one SCIM service provider.
 struct ScimDirectory {
   std::string token;
   std::optional<unsigned> fail_status;
+  ScimQuirks quirks;
   std::vector<ScimUser> users;  // sorted by (last_modified_ms, id)
 };
 
@@ -138,6 +152,7 @@ class DatasetBuilder {
   void SetXeroFailStatus(std::optional<unsigned> status);
   void SetScimToken(std::string token);
   void SetScimFailStatus(std::optional<unsigned> status);
+  void SetScimQuirks(ScimQuirks quirks);
   void SetQboCredentials(std::string realm_id, std::string access_token);
   void SetQboFailStatus(std::optional<unsigned> status);
   void SetMyobCompanyFile(std::string id, std::string api_key, std::string access_token,

@@ -86,6 +86,24 @@ std::variant<LastModifiedFilter, std::string> ParseFilter(std::string_view text)
   return LastModifiedFilter{*ms, IEquals(op, "ge")};
 }
 
+// The user with active and emails[].primary written as strings, "True"/"False" as Microsoft
+// Entra has sent them.
+std::string WithStringBooleans(const std::string& user_json) {
+  json::value user = json::parse(user_json);
+  if (!user.is_object()) return user_json;
+  const auto stringify = [](json::object& object, std::string_view key) {
+    json::value* member = object.if_contains(key);
+    if (member != nullptr && member->is_bool()) *member = member->get_bool() ? "True" : "False";
+  };
+  stringify(user.get_object(), "active");
+  if (json::value* emails = user.get_object().if_contains("emails"); emails && emails->is_array()) {
+    for (json::value& email : emails->get_array()) {
+      if (email.is_object()) stringify(email.get_object(), "primary");
+    }
+  }
+  return json::serialize(user);
+}
+
 }  // namespace
 
 HttpResponse HandleScimRequest(const HttpRequest& req, const ScimDirectory& directory,
@@ -119,6 +137,7 @@ HttpResponse HandleScimRequest(const HttpRequest& req, const ScimDirectory& dire
     return res;
   }
 
+  const ScimQuirks& quirks = directory.quirks;
   std::int64_t start_index = 1;
   std::int64_t count = kScimDefaultCount;
   std::optional<LastModifiedFilter> filter;
@@ -138,7 +157,13 @@ HttpResponse HandleScimRequest(const HttpRequest& req, const ScimDirectory& dire
         return ScimError(req, ctx, 400, "invalidValue",
                          "count must be an integer, got '" + std::string(value) + "'");
       }
-      count = std::clamp<std::int64_t>(*v, 0, kScimMaxCount);
+      const std::int64_t cap = quirks.max_count.value_or(kScimMaxCount);
+      if (quirks.reject_over_max_count && *v > cap) {
+        return ScimError(req, ctx, 400, "tooMany",
+                         "count " + std::to_string(*v) + " exceeds the maximum of " +
+                             std::to_string(cap) + " results per page");
+      }
+      count = std::clamp<std::int64_t>(*v, 0, cap);
     } else if (IEquals(key, "filter")) {
       auto parsed = ParseFilter(value);
       if (auto* error = std::get_if<std::string>(&parsed)) {
@@ -167,15 +192,19 @@ HttpResponse HandleScimRequest(const HttpRequest& req, const ScimDirectory& dire
 
   std::string body;
   body += R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":)";
-  body += std::to_string(total);
+  body += std::to_string(total + quirks.overstate_total);
   body += R"(,"startIndex":)" + std::to_string(start_index);
   body += R"(,"itemsPerPage":)" + std::to_string(items);
-  body += R"(,"Resources":[)";
-  for (std::int64_t i = 0; i < items; ++i) {
-    if (i > 0) body.push_back(',');
-    body += first[skip + i].json;
+  if (items > 0 || !quirks.omit_empty_resources) {
+    body += R"(,"Resources":[)";
+    for (std::int64_t i = 0; i < items; ++i) {
+      if (i > 0) body.push_back(',');
+      body +=
+          quirks.string_booleans ? WithStringBooleans(first[skip + i].json) : first[skip + i].json;
+    }
+    body += "]";
   }
-  body += "]}";
+  body += "}";
   return MakeResponse(req, 200, kScimJson, std::move(body), ctx.now_ms);
 }
 

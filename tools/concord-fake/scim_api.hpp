@@ -13,6 +13,9 @@
 // and operator case-insensitive); any other filter is a 400 invalidFilter. `count` above
 // kScimMaxCount is clamped (the server "may return fewer"); sortBy, attributes and
 // excludedAttributes are ignored; no single-user GET, no writes, no discovery endpoints.
+// directory.quirks (dataset.hpp) switch on what real portals do: string booleans, no
+// Resources on an empty page, a lower count cap (clamped or refused with 400 tooMany), and a
+// totalResults larger than what is there.
 namespace concord::fake {
 
 inline constexpr std::string_view kScimUsersPath = "/scim/v2/Users";
