@@ -124,7 +124,7 @@ struct HttpSettings {
   // The most one Fetch (all its pages) may spend waiting between retries. A wait that would
   // go beyond it fails the fetch at once, with a message saying the budget is spent.
   int retry_budget_seconds = 300;
-  RetryHooks hooks;
+  RetryHooks hooks{};
 
   [[nodiscard]] bool operator==(const HttpSettings&) const = default;
 };
