@@ -122,9 +122,10 @@ struct TransportFailure {
   bool Transient() const {
     return error == beast::error::timeout ||
            (exchanging &&
-            (error == http::error::end_of_stream || error == asio::error::eof ||
-             error == asio::error::connection_reset || error == asio::error::connection_aborted ||
-             error == asio::error::broken_pipe || error == ssl::error::stream_truncated));
+            (error == http::error::end_of_stream || error == http::error::partial_message ||
+             error == asio::error::eof || error == asio::error::connection_reset ||
+             error == asio::error::connection_aborted || error == asio::error::broken_pipe ||
+             error == ssl::error::stream_truncated));
   }
 };
 

@@ -38,8 +38,9 @@ struct HttpResponse {
 };
 
 // A transport failure (the FetchError HttpTransport::Get throws). transient() is true for what
-// a retry may cure: a timeout, a connection reset or closed mid-exchange. It is false for a
-// bad URL, DNS failure, refused connection, TLS failure, malformed or oversized reply.
+// a retry may cure: a timeout, a connection reset or closed mid-exchange (a body cut short
+// included). It is false for a bad URL, DNS failure, refused connection, TLS failure, malformed
+// or oversized reply.
 class TransportError : public FetchError {
  public:
   TransportError(const std::string& message, bool transient)

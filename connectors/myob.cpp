@@ -222,6 +222,7 @@ class MyobSource final : public FinanceSource {
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(FinancePage&&)>& on_page) override {
     FetchSummary summary;
+    detail::RetryBudget retry_budget(settings_.http);
     std::optional<std::int64_t> first_count;
     std::string url = MyobCustomersUrl(settings_.base_url, request.since, settings_.page_size);
     for (;;) {
@@ -234,8 +235,8 @@ class MyobSource final : public FinanceSource {
       if (!settings_.cftoken.empty())
         http.headers.emplace_back("x-myobapi-cftoken", settings_.cftoken);
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
-      const HttpResponse response = detail::GetWithRetries(kSource, *transport_, http,
-                                                           settings_.http, sleep_, IsMyobRateLimit);
+      const HttpResponse response = detail::GetWithRetries(
+          kSource, *transport_, http, settings_.http, sleep_, retry_budget, IsMyobRateLimit);
       if (summary.pages == 0) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);

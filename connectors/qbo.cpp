@@ -248,6 +248,7 @@ class QboSource final : public FinanceSource {
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(FinancePage&&)>& on_page) override {
     FetchSummary summary;
+    retry_budget_ = detail::RetryBudget(settings_.http);
     QboHierarchy hierarchy;
     for (std::int64_t start = 1;; start += settings_.page_size) {
       std::optional<reconcile::Millis> date;
@@ -280,7 +281,7 @@ class QboSource final : public FinanceSource {
                     {"Accept", "application/json"}};
     http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
     const HttpResponse response =
-        detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_);
+        detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_, retry_budget_);
     if (date != nullptr) {
       if (const auto header = response.Header("Date")) *date = ParseHttpDate(*header);
     }
@@ -346,6 +347,7 @@ class QboSource final : public FinanceSource {
   QboSettings settings_;
   std::unique_ptr<HttpTransport> transport_;
   SleepFunction sleep_;
+  detail::RetryBudget retry_budget_{settings_.http};  // renewed by every Fetch
 };
 
 }  // namespace

@@ -198,6 +198,7 @@ class ScimSource final : public PortalSource {
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(PortalPage&&)>& on_page) override {
     FetchSummary summary;
+    detail::RetryBudget retry_budget(settings_.http);
     std::int64_t start_index = 1;
     while (true) {
       HttpRequest http;
@@ -207,7 +208,7 @@ class ScimSource final : public PortalSource {
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
 
       const HttpResponse response =
-          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_);
+          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_, retry_budget);
       if (summary.pages == 0) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);

@@ -2,6 +2,7 @@
 // The two kinds of source a tenant has, as the sync job sees them. Each connector streams
 // pages to a callback so a run never holds more than it needs.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -95,18 +96,45 @@ struct ProxySettings {
   [[nodiscard]] bool operator==(const ProxySettings&) const = default;
 };
 
+// One retry about to happen, as a connector reports it before waiting (so the caller can log
+// it: connectors do no I/O but HTTP).
+struct RetryNotice {
+  std::string connector;  // "xero", "qbo", "myob", "scim"
+  std::string url;        // the request URL without user info (tokens travel in headers)
+  std::string cause;      // "503 Service Unavailable", or the transport error
+  int attempt = 0;        // the attempt that just failed, from 1
+  int max_attempts = 0;   // max_retries + 1
+  std::chrono::milliseconds wait{0};  // before the next attempt
+};
+
+// What a caller plugs into the retry loop that is not configuration. Compares equal to any
+// other RetryHooks, so settings read from a config file compare by their values alone.
+struct RetryHooks {
+  // Called before each wait; empty: retries are silent.
+  std::function<void(const RetryNotice&)> on_retry;
+  // Returns a number in [0, 1] that scales each backoff step (full jitter); empty: a
+  // per-thread std::mt19937_64 seeded from std::random_device. Tests pass a constant.
+  std::function<double()> random;
+
+  [[nodiscard]] bool operator==(const RetryHooks&) const { return true; }
+};
+
 // Transport settings shared by every HTTP connector.
 struct HttpSettings {
   std::string ca_file;       // empty: the system trust store
   int timeout_seconds = 30;  // per request, connect to last byte
-  // Retries of one request after a transient failure: 429, 502, 503 or 504 (waiting for the
-  // Retry-After seconds when sent, else backing off 0.5 s, 1 s, 2 s, ...), a timeout, or a
-  // connection dropped mid-exchange. Never after 4xx other than 429, refused connections, DNS
-  // or TLS failures. 0: no retries.
+  // Retries of one request after a transient failure: 429, every 5xx but 501 and 505 (waiting
+  // for Retry-After when sent, else backing off with full jitter: a random wait up to 0.5 s,
+  // 1 s, 2 s, ...), a timeout, a connection reset or closed mid-exchange, a truncated body.
+  // Never after 4xx other than 429, refused connections, DNS or TLS failures. 0: no retries.
   int max_retries = 3;
   // A Retry-After longer than this fails the fetch at once rather than waiting (e.g. Xero's
-  // daily limit); also the longest backoff.
+  // daily limit); also the longest backoff step.
   int max_retry_wait_seconds = 60;
+  // The most one Fetch (all its pages) may spend waiting between retries. A wait that would
+  // go beyond it fails the fetch at once, with a message saying the budget is spent.
+  int retry_budget_seconds = 300;
+  RetryHooks hooks{};
   // Not from the config file: daemon/sources.cpp fills it from the environment.
   ProxySettings proxy{};
 

@@ -8,8 +8,13 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
 #include <stdexcept>
 #include <thread>
+
+#include "connectors/wire_time.hpp"
 
 namespace concord::connectors::detail {
 namespace {
@@ -35,6 +40,35 @@ std::optional<boost::urls::url> ParseBase(std::string_view base_url) {
   }
   if (parsed->host().empty() || parsed->has_query() || parsed->has_fragment()) return std::nullopt;
   return boost::urls::url(*parsed);
+}
+
+// "1.5 s": a duration for an operator's eyes.
+std::string Seconds(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
+// The URL without user info, should one ever carry a password.
+std::string UrlForLog(const std::string& url) {
+  const auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || !parsed->has_userinfo()) return url;
+  boost::urls::url copy(*parsed);
+  copy.remove_userinfo();
+  return std::string(copy.buffer());
+}
+
+// The local clock, for a Retry-After date in a response without a Date header.
+reconcile::Millis NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Uniform in [0, 1]; one generator per thread, seeded once.
+double DefaultRandom() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
 }
 
 }  // namespace
@@ -75,22 +109,61 @@ void RequireHttpSettings(std::string_view connector, const HttpSettings& setting
     throw std::invalid_argument(prefix + "max_retry_wait_seconds must not be negative, got " +
                                 std::to_string(settings.max_retry_wait_seconds));
   }
+  if (settings.retry_budget_seconds < 0) {
+    throw std::invalid_argument(prefix + "retry_budget_seconds must not be negative, got " +
+                                std::to_string(settings.retry_budget_seconds));
+  }
+}
+
+bool IsRetryableStatus(int status) {
+  return status == 429 || (status >= 500 && status <= 599 && status != 501 && status != 505);
+}
+
+std::chrono::milliseconds BackoffDelay(int retry, std::chrono::milliseconds cap, double random01) {
+  const std::chrono::milliseconds step(std::int64_t{500} << std::clamp(retry, 0, 20));
+  const double scale = std::isnan(random01) ? 1.0 : std::clamp(random01, 0.0, 1.0);
+  return std::chrono::milliseconds(
+      std::llround(static_cast<double>(std::min(step, cap).count()) * scale));
 }
 
 HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
                             const HttpRequest& request, const HttpSettings& settings,
                             const SleepFunction& sleep, const TransientResponse& also_transient) {
+  RetryBudget budget(settings);
+  return GetWithRetries(connector, transport, request, settings, sleep, budget, also_transient);
+}
+
+HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport,
+                            const HttpRequest& request, const HttpSettings& settings,
+                            const SleepFunction& sleep, RetryBudget& budget,
+                            const TransientResponse& also_transient) {
   const std::chrono::milliseconds max_wait = std::chrono::seconds(settings.max_retry_wait_seconds);
-  const auto backoff = [&](int attempt) {
-    const std::chrono::milliseconds doubled(std::int64_t{500} << std::min(attempt, 20));
-    return std::min(doubled, max_wait);
-  };
-  const auto wait = [&](std::chrono::milliseconds pause) {
+  const std::string name(connector);
+  // Waits `pause` before attempt `attempt` + 1 failed with `cause`, or says why it will not.
+  // Returns the text to end the error with when the budget forbids the wait.
+  const auto wait = [&](int attempt, std::chrono::milliseconds pause,
+                        const std::string& cause) -> std::optional<std::string> {
+    if (!budget.Allows(pause)) {
+      return "gave up after " + std::to_string(attempt + 1) +
+             (attempt == 0 ? " attempt" : " attempts") + ": waiting " + Seconds(pause) +
+             " more would exceed the retry budget of " + Seconds(budget.limit()) +
+             " (retry_budget_seconds; " + Seconds(budget.spent()) + " spent)";
+    }
+    if (settings.hooks.on_retry) {
+      settings.hooks.on_retry(RetryNotice{name, UrlForLog(request.url), cause, attempt + 1,
+                                          settings.max_retries + 1, pause});
+    }
+    budget.Spend(pause);
     if (sleep) {
       sleep(pause);
     } else {
       std::this_thread::sleep_for(pause);
     }
+    return std::nullopt;
+  };
+  const auto backoff = [&](int attempt) {
+    return BackoffDelay(attempt, max_wait,
+                        settings.hooks.random ? settings.hooks.random() : DefaultRandom());
   };
   for (int attempt = 0;; ++attempt) {
     const bool may_retry = attempt < settings.max_retries;
@@ -99,36 +172,53 @@ HttpResponse GetWithRetries(std::string_view connector, HttpTransport& transport
       response = transport.Get(request);
     } catch (const TransportError& error) {
       if (error.transient() && may_retry) {
-        wait(backoff(attempt));
+        if (auto refused = wait(attempt, backoff(attempt), error.what())) {
+          throw TransportError(name + ": " + error.what() + "; " + *refused, true);
+        }
         continue;
       }
-      throw TransportError(std::string(connector) + ": " + error.what(), error.transient());
+      throw TransportError(name + ": " + error.what(), error.transient());
     } catch (const FetchError& error) {
-      throw TransportError(std::string(connector) + ": " + error.what(), false);
+      throw TransportError(name + ": " + error.what(), false);
     }
-    const bool retryable_status = response.status == 429 || response.status == 502 ||
-                                  response.status == 503 || response.status == 504 ||
+    const bool retryable_status = IsRetryableStatus(response.status) ||
                                   (also_transient && !response.Ok() && also_transient(response));
     if (!retryable_status || !may_retry) return response;
     std::chrono::milliseconds pause = backoff(attempt);
-    if (const std::optional<std::int64_t> retry_after = RetryAfterSeconds(response)) {
+    const std::optional<std::int64_t> retry_after = RetryAfterSeconds(response, NowMillis());
+    if (retry_after) {
       if (*retry_after > settings.max_retry_wait_seconds) return response;  // not worth waiting
       pause = std::chrono::seconds(*retry_after);
     }
-    wait(pause);
+    std::string cause = std::to_string(response.status);
+    if (!response.reason.empty()) cause += " " + response.reason;
+    if (auto refused = wait(attempt, pause, cause)) {
+      std::string message = name + ": GET " + request.url + " returned " + cause + "; " + *refused;
+      throw HttpStatusError(message, response.status, retry_after);
+    }
   }
 }
 
-std::optional<std::int64_t> RetryAfterSeconds(const HttpResponse& response) {
+std::optional<std::int64_t> RetryAfterSeconds(const HttpResponse& response,
+                                              std::optional<reconcile::Millis> now) {
   const auto header = response.Header("Retry-After");
   if (!header) return std::nullopt;
   const std::string_view text = Trim(*header);
   std::int64_t seconds = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (error != std::errc() || end != text.data() + text.size() || seconds < 0) {
-    return std::nullopt;
+  if (error == std::errc() && end == text.data() + text.size()) {
+    if (seconds < 0) return std::nullopt;
+    return seconds;
   }
-  return seconds;
+  const std::optional<reconcile::Millis> at = ParseHttpDate(text);
+  if (!at) return std::nullopt;
+  std::optional<reconcile::Millis> reference = now;
+  if (const auto date = response.Header("Date")) {
+    if (const auto server_now = ParseHttpDate(Trim(*date))) reference = server_now;
+  }
+  if (!reference) return std::nullopt;
+  // Rounded up: waiting a fraction of a second too little would meet the limit again.
+  return std::max<std::int64_t>(0, (*at - *reference + 999) / 1000);
 }
 
 void ThrowStatusError(std::string_view connector, const std::string& url,

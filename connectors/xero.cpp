@@ -156,6 +156,7 @@ class XeroSource final : public FinanceSource {
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(FinancePage&&)>& on_page) override {
     FetchSummary summary;
+    detail::RetryBudget retry_budget(settings_.http);
     for (std::int64_t page = 1;; ++page) {
       HttpRequest http;
       http.url = XeroContactsUrl(settings_.base_url, page, settings_.page_size);
@@ -167,7 +168,7 @@ class XeroSource final : public FinanceSource {
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
 
       const HttpResponse response =
-          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_);
+          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_, retry_budget);
       if (page == 1) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);

@@ -151,6 +151,11 @@ connectors::HttpSettings Http(const Table& t) {
   connectors::HttpSettings http;
   http.ca_file = t.String("ca_file", "");
   http.timeout_seconds = static_cast<int>(t.Integer("timeout_seconds", 30, 1, 3600));
+  http.max_retries = static_cast<int>(t.Integer("max_retries", http.max_retries, 0, 20));
+  http.max_retry_wait_seconds =
+      static_cast<int>(t.Integer("max_retry_wait_seconds", http.max_retry_wait_seconds, 0, 3600));
+  http.retry_budget_seconds =
+      static_cast<int>(t.Integer("retry_budget_seconds", http.retry_budget_seconds, 0, 86400));
   return http;
 }
 
@@ -193,19 +198,22 @@ FinanceConfig ParseFinance(const Table& t) {
   f.kind = t.String("kind");
   if (f.kind == "xero") {
     t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "webhook_key", "page_size",
-                 "ca_file", "timeout_seconds"});
+                 "ca_file", "timeout_seconds", "max_retries", "max_retry_wait_seconds",
+                 "retry_budget_seconds"});
     f.xero_tenant_id = t.String("xero_tenant_id");
     if (t.Has("webhook_key")) f.webhook_key = t.Secret("webhook_key");
   } else if (f.kind == "qbo") {
     t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "verifier_token", "minorversion",
-                 "page_size", "ca_file", "timeout_seconds"});
+                 "page_size", "ca_file", "timeout_seconds", "max_retries", "max_retry_wait_seconds",
+                 "retry_budget_seconds"});
     if (t.Has("verifier_token")) f.webhook_key = t.Secret("verifier_token");
     f.realm_id = t.String("realm_id");
     if (f.realm_id.empty()) throw ConfigError("'" + t.Key("realm_id") + "' must not be empty");
     f.minorversion = static_cast<int>(t.Integer("minorversion", 75, 1, 1000));
   } else if (f.kind == "myob") {
     t.AllowOnly({"kind", "base_url", "access_token", "api_key", "cftoken", "page_size", "ca_file",
-                 "timeout_seconds"});
+                 "timeout_seconds", "max_retries", "max_retry_wait_seconds",
+                 "retry_budget_seconds"});
     f.api_key = t.Secret("api_key");
     if (t.Has("cftoken")) f.cftoken = t.Secret("cftoken");
   } else if (f.kind == "csv") {
@@ -228,7 +236,8 @@ PortalConfig ParsePortal(const Table& t) {
   if (p.kind != "scim") {
     throw ConfigError("'" + t.Key("kind") + "' must be \"scim\", got \"" + p.kind + "\"");
   }
-  t.AllowOnly({"kind", "base_url", "token", "page_size", "ca_file", "timeout_seconds"});
+  t.AllowOnly({"kind", "base_url", "token", "page_size", "ca_file", "timeout_seconds",
+               "max_retries", "max_retry_wait_seconds", "retry_budget_seconds"});
   p.base_url = BaseUrl(t);
   p.token = t.Secret("token");
   p.page_size = static_cast<int>(t.Integer("page_size", 500, 1, 10000));

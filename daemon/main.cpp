@@ -79,8 +79,8 @@ struct SyncFlags {
 
 int Sync(const Config& config, const SyncFlags& flags) {
   const auto& tenant = config.Tenant(flags.tenant);
-  auto finance = MakeFinanceSource(tenant.finance);
-  auto portal = MakePortalSource(tenant.portal);
+  auto finance = MakeFinanceSource(tenant.finance, tenant.id);
+  auto portal = MakePortalSource(tenant.portal, tenant.id);
   auto conn = ConnectCurrent(config);
   SyncJob job(conn, tenant, *finance, *portal, Owner());
   auto outcome = job.Run({.trigger = "manual",

@@ -5,13 +5,25 @@
 #include <string>
 
 #include "connectors/http_proxy.hpp"
+#include "daemon/log.hpp"
 
 namespace concord::daemon {
 namespace {
 
-// The configured transport settings plus the proxies the process environment names.
-connectors::HttpSettings WithProxies(connectors::HttpSettings http) {
+// The configured transport settings, plus the proxies the process environment names and the
+// connector's retry notices as warning log lines (the connectors do no logging).
+connectors::HttpSettings Outbound(connectors::HttpSettings http, std::string_view tenant) {
   http.proxy = ProxySettingsFromEnvironment([](const char* name) { return std::getenv(name); });
+  http.hooks.on_retry = [tenant = std::string(tenant)](const connectors::RetryNotice& notice) {
+    Log(Level::kWarn, "http_retry",
+        {{"tenant", tenant},
+         {"connector", notice.connector},
+         {"url", notice.url},
+         {"cause", notice.cause},
+         {"attempt", notice.attempt},
+         {"max_attempts", notice.max_attempts},
+         {"wait_ms", notice.wait.count()}});
+  };
   return http;
 }
 
@@ -42,7 +54,8 @@ connectors::ProxySettings ProxySettingsFromEnvironment(const EnvironmentLookup& 
   return proxy;
 }
 
-std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& f) {
+std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& f,
+                                                             std::string_view tenant) {
   // config.cpp accepts only the kinds handled here.
   if (f.kind == "qbo") {
     return connectors::MakeQboSource({.base_url = f.base_url,
@@ -50,7 +63,7 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                       .realm_id = f.realm_id,
                                       .page_size = f.page_size,
                                       .minorversion = f.minorversion,
-                                      .http = WithProxies(f.http)});
+                                      .http = Outbound(f.http, tenant)});
   }
   if (f.kind == "myob") {
     return connectors::MakeMyobSource({.base_url = f.base_url,
@@ -58,18 +71,19 @@ std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig
                                        .access_token = f.access_token.Resolve(),
                                        .cftoken = f.cftoken ? f.cftoken->Resolve() : std::string(),
                                        .page_size = f.page_size,
-                                       .http = WithProxies(f.http)});
+                                       .http = Outbound(f.http, tenant)});
   }
   if (f.kind == "csv") {
     return connectors::MakeCsvSource({.path = f.path, .format = f.csv, .page_size = f.page_size});
   }
-  return connectors::MakeXeroSource(
-      {f.base_url, f.access_token.Resolve(), f.xero_tenant_id, f.page_size, WithProxies(f.http)});
+  return connectors::MakeXeroSource({f.base_url, f.access_token.Resolve(), f.xero_tenant_id,
+                                     f.page_size, Outbound(f.http, tenant)});
 }
 
-std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& p) {
+std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& p,
+                                                           std::string_view tenant) {
   return connectors::MakeScimSource(
-      {p.base_url, p.token.Resolve(), p.page_size, WithProxies(p.http)});
+      {p.base_url, p.token.Resolve(), p.page_size, Outbound(p.http, tenant)});
 }
 
 }  // namespace concord::daemon

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "connectors/source.hpp"
 #include "daemon/config.hpp"
@@ -11,9 +12,12 @@
 namespace concord::daemon {
 
 // Resolves the secrets the source needs; throws ConfigError naming the key when one cannot be
-// read, std::invalid_argument when the connector refuses its settings.
-std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& finance);
-std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& portal);
+// read, std::invalid_argument when the connector refuses its settings. Every retry the source
+// makes is logged as a warning ("http_retry") naming `tenant`.
+std::unique_ptr<connectors::FinanceSource> MakeFinanceSource(const FinanceConfig& finance,
+                                                             std::string_view tenant = {});
+std::unique_ptr<connectors::PortalSource> MakePortalSource(const PortalConfig& portal,
+                                                           std::string_view tenant = {});
 
 // Looks up an environment variable: std::getenv, or a table in tests.
 using EnvironmentLookup = std::function<const char*(const char*)>;

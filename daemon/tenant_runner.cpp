@@ -204,8 +204,8 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   const auto started = std::chrono::steady_clock::now();
   RunOutcome outcome;
   try {
-    auto finance = MakeFinanceSource(tenant_config->finance);
-    auto portal = MakePortalSource(tenant_config->portal);
+    auto finance = MakeFinanceSource(tenant_config->finance, tenant);
+    auto portal = MakePortalSource(tenant_config->portal, tenant);
     auto conn = run_connections_.Borrow();
     SyncJob job(*conn, *tenant_config, *finance, *portal, NextOwner());
     outcome = job.Run(request);

@@ -88,6 +88,7 @@ XeroSettings Xero(int page_size) {
   settings.xero_tenant_id = "tenant-1";
   settings.page_size = page_size;
   settings.http.timeout_seconds = 7;
+  settings.http.hooks.random = [] { return 1.0; };  // no jitter: the backoff steps themselves
   return settings;
 }
 
@@ -383,6 +384,7 @@ ScimSettings Scim(int page_size) {
   settings.base_url = "https://portal.test/scim/v2";
   settings.token = "scim-token";
   settings.page_size = page_size;
+  settings.http.hooks.random = [] { return 1.0; };
   return settings;
 }
 
@@ -550,6 +552,7 @@ QboSettings Qbo(int page_size) {
   settings.realm_id = "9130350000000001";
   settings.page_size = page_size;
   settings.http.timeout_seconds = 9;
+  settings.http.hooks.random = [] { return 1.0; };
   return settings;
 }
 
@@ -824,6 +827,7 @@ MyobSettings Myob(int page_size) {
   settings.access_token = "myob-token";
   settings.page_size = page_size;
   settings.http.timeout_seconds = 11;
+  settings.http.hooks.random = [] { return 1.0; };
   return settings;
 }
 
@@ -958,9 +962,7 @@ TEST(MyobSource, ErrorsNameConnectorUrlStatusErrorsAndRequestId) {
                     R"({"Errors":[{"Name":"DeveloperInactive","ErrorCode":403}]})"},
        403,
        {"returned 403 Forbidden: DeveloperInactive (ErrorCode 403)"}},
-      {HttpResponse{500, "Internal Server Error", {}, "oops"},
-       500,
-       {"returned 500 Internal Server Error"}},
+      {HttpResponse{501, "Not Implemented", {}, "oops"}, 501, {"returned 501 Not Implemented"}},
   };
   for (const Case& c : cases) {
     ScriptedTransport::Log log;

@@ -322,6 +322,50 @@ TEST(ConfigTest, WebhookKeysPerFinanceKind) {
   }
 }
 
+TEST(ConfigTest, RetryKeysPerSideWithDefaultsAndRanges) {
+  const auto config = ParseConfig(kContract, "test.toml", "");
+  const auto& defaults = config.Tenant("acme");
+  EXPECT_EQ(defaults.finance.http.max_retries, 3);
+  EXPECT_EQ(defaults.finance.http.max_retry_wait_seconds, 60);
+  EXPECT_EQ(defaults.finance.http.retry_budget_seconds, 300);
+  EXPECT_EQ(defaults.portal.http.retry_budget_seconds, 300);
+
+  const std::string tuned_text =
+      Replace(Replace(kContract, "page_size = 1000",
+                      "page_size = 1000\nmax_retries = 0\nmax_retry_wait_seconds = 5\n"
+                      "retry_budget_seconds = 20"),
+              "page_size = 500", "page_size = 500\nretry_budget_seconds = 0");
+  const auto tuned = ParseConfig(tuned_text, "test.toml", "");
+  EXPECT_EQ(tuned.Tenant("acme").finance.http.max_retries, 0);
+  EXPECT_EQ(tuned.Tenant("acme").finance.http.max_retry_wait_seconds, 5);
+  EXPECT_EQ(tuned.Tenant("acme").finance.http.retry_budget_seconds, 20);
+  EXPECT_EQ(tuned.Tenant("acme").portal.http.retry_budget_seconds, 0);
+  EXPECT_EQ(ParseConfig(WithQbo(kQboFinance + "max_retries = 7\n"), "test.toml", "")
+                .Tenant("acme")
+                .finance.http.max_retries,
+            7)
+      << "every HTTP kind takes them";
+
+  struct Case {
+    std::string from, to, expected;
+  };
+  const Case cases[] = {
+      {"page_size = 1000", "page_size = 1000\nmax_retries = -1", "tenant[0].finance.max_retries"},
+      {"page_size = 1000", "page_size = 1000\nmax_retries = 21", "tenant[0].finance.max_retries"},
+      {"page_size = 500", "page_size = 500\nmax_retry_wait_seconds = 3601",
+       "tenant[0].portal.max_retry_wait_seconds"},
+      {"page_size = 500", "page_size = 500\nretry_budget_seconds = \"5m\"",
+       "tenant[0].portal.retry_budget_seconds"},
+      {"page_size = 1000", "page_size = 1000\nretry_budget_seconds = -5",
+       "tenant[0].finance.retry_budget_seconds"},
+  };
+  for (const auto& c : cases) {
+    auto error = ErrorOf(Replace(kContract, c.from, c.to));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+}
+
 TEST(ConfigTest, MissingDatabaseUrlIsAnErrorUnlessOverridden) {
   auto text =
       Replace(kContract, "url = \"postgresql:///concord?host=/tmp/concord-pg&port=55432\"", "");

@@ -1,5 +1,12 @@
 #include "tests/support/fake_servers.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace concord::test_support {
@@ -76,6 +83,47 @@ std::string FakeServers::QboOrigin() const {
 
 std::string FakeServers::MyobOrigin() const {
   return "http://127.0.0.1:" + std::to_string(myob_port_);
+}
+
+int FakeServers::Faults(std::string_view method, std::string_view body,
+                        std::string* body_out) const {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw ChildProcessError(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(xero_port_));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  if (ok) {
+    const std::string request = std::string(method) +
+                                " /_fake/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Type: application/json\r\nConnection: close\r\n"
+                                "Content-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+    for (std::size_t sent = 0; ok && sent < request.size();) {
+      const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      ok = n > 0;
+      if (ok) sent += static_cast<std::size_t>(n);
+    }
+    char buffer[4096];
+    for (ssize_t n; ok && (n = ::recv(fd, buffer, sizeof buffer, 0)) != 0;) {
+      ok = n > 0;
+      if (ok) reply.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  const int error = errno;
+  ::close(fd);
+  // "HTTP/1.1 201 Created\r\n...\r\n\r\n<body>"
+  if (!ok || reply.size() < 12 || !reply.starts_with("HTTP/1.1 ")) {
+    throw ChildProcessError("concord-fake " + std::string(method) + " /_fake/faults failed: " +
+                            (ok ? "unexpected reply: " + reply : std::strerror(error)));
+  }
+  if (body_out != nullptr) {
+    const std::size_t end = reply.find("\r\n\r\n");
+    *body_out = end == std::string::npos ? std::string() : reply.substr(end + 4);
+  }
+  return std::stoi(reply.substr(9, 3));
 }
 
 }  // namespace concord::test_support

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/support/child_process.hpp"
@@ -45,6 +46,13 @@ class FakeServers {
   // "http://127.0.0.1:<port>": a MYOB company file's base URL is
   // MyobOrigin() + "/accountright/<company_file_id>".
   [[nodiscard]] std::string MyobOrigin() const;
+
+  // A request to the fake's fault-injection endpoint (/_fake/faults, on the Xero port; see
+  // tools/concord-fake/README.md): "POST" with a fault object or array arms faults, "DELETE"
+  // clears them, "GET" lists them. Returns the HTTP status; the body goes to `body_out` when
+  // given. Throws ChildProcessError when the fake cannot be reached.
+  int Faults(std::string_view method, std::string_view body = {},
+             std::string* body_out = nullptr) const;
 
   // The process, for its stderr (one line per request) or to stop it early.
   [[nodiscard]] ChildProcess& Process() { return process_; }

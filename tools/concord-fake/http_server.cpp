@@ -1,15 +1,19 @@
 #include "http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <chrono>
 #include <cstdio>
 #include <optional>
+#include <sstream>
 #include <utility>
 
 namespace concord::fake {
@@ -27,6 +31,12 @@ void LogLine(const std::string& name, std::string_view method, std::string_view 
                method.data(), static_cast<int>(target.size()), target.data(), status);
 }
 
+reconcile::Millis NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 HttpResponse PlainError(http::status status, std::string_view text) {
   HttpResponse res{status, 11};
   res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -41,11 +51,14 @@ HttpResponse PlainError(http::status status, std::string_view text) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, const HttpServerSettings& settings,
-          std::shared_ptr<const RequestHandler> handler, std::shared_ptr<const std::string> name)
+          std::shared_ptr<const RequestHandler> handler, std::shared_ptr<const std::string> name,
+          std::shared_ptr<FaultPlan> faults)
       : stream_(std::move(socket)),
         settings_(settings),
         handler_(std::move(handler)),
-        name_(std::move(name)) {}
+        name_(std::move(name)),
+        faults_(std::move(faults)),
+        timer_(stream_.get_executor()) {}
 
   void Run() {
     asio::dispatch(stream_.get_executor(),
@@ -80,14 +93,67 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(PlainError(http::status::bad_request, "malformed HTTP request"), "-", "-");
     }
     HttpRequest req = parser_->release();
-    HttpResponse res;
-    try {
-      res = (*handler_)(req);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s handler error: %s\n", name_->c_str(), e.what());
-      res = PlainError(http::status::internal_server_error, "internal error in concord-fake");
+    const std::string method(req.method_string());
+    const std::string target(req.target());
+    std::optional<Fault> fault;
+    if (faults_) {
+      const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+      if (path == kFaultAdminPath) {
+        return Send(HandleFaultAdmin(req, *faults_, NowMillis()), method, target);
+      }
+      fault = faults_->Take(*name_, target);
     }
-    Send(std::move(res), std::string(req.method_string()), std::string(req.target()));
+    if (fault && fault->kind == FaultKind::kChange) faults_->MarkChanged(*name_);
+    if (fault && fault->kind == FaultKind::kReset) {
+      std::fprintf(stderr, "%s %s %s fault reset\n", name_->c_str(), method.c_str(),
+                   target.c_str());
+      beast::error_code ignored;
+      stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);  // RST, not FIN
+      stream_.socket().close(ignored);
+      return;
+    }
+    HttpResponse res;
+    if (fault && fault->kind == FaultKind::kStatus) {
+      res = StatusFaultResponse(*name_, req, *fault, NowMillis());
+    } else {
+      try {
+        res = (*handler_)(req);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s handler error: %s\n", name_->c_str(), e.what());
+        res = PlainError(http::status::internal_server_error, "internal error in concord-fake");
+      }
+      if (fault) CorruptBody(*fault, res);
+    }
+    if (fault && fault->kind == FaultKind::kTruncate)
+      return SendTruncated(std::move(res), method, target);
+    if (fault && fault->kind == FaultKind::kSlow) {
+      timer_.expires_after(std::chrono::milliseconds(fault->delay_ms));
+      timer_.async_wait([self = shared_from_this(), res = std::move(res), method,
+                         target](beast::error_code ec) mutable {
+        if (ec) return self->DoClose();
+        self->Send(std::move(res), method, target);
+      });
+      return;
+    }
+    Send(std::move(res), method, target);
+  }
+
+  // Writes the headers (Content-Length announcing the whole body) and half the body, then
+  // closes the connection: a reply cut short by a dying server or proxy.
+  void SendTruncated(HttpResponse&& res, const std::string& method, const std::string& target) {
+    LogLine(*name_, method, target, res.result_int());
+    res.prepare_payload();
+    std::ostringstream whole;
+    whole << res;
+    const std::string text = whole.str();
+    const std::size_t header_end = text.find("\r\n\r\n") + 4;
+    raw_ = std::make_shared<std::string>(text.substr(0, header_end + res.body().size() / 2));
+    stream_.expires_after(settings_.write_timeout);
+    asio::async_write(stream_, asio::buffer(*raw_),
+                      [self = shared_from_this()](beast::error_code, std::size_t) {
+                        self->raw_.reset();
+                        self->DoClose();
+                      });
   }
 
   void Send(HttpResponse&& res, const std::string& method, const std::string& target) {
@@ -118,17 +184,22 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const std::string> name_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpResponse> response_;
+  std::shared_ptr<FaultPlan> faults_;  // null: no fault injection
+  asio::steady_timer timer_;           // delays a slow answer
+  std::shared_ptr<std::string> raw_;   // a truncated answer being written
 };
 
 }  // namespace
 
 struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
-  Shared(asio::io_context& ioc, HttpServerSettings s, RequestHandler h, std::string n)
+  Shared(asio::io_context& ioc, HttpServerSettings s, RequestHandler h, std::string n,
+         std::shared_ptr<FaultPlan> f)
       : ioc(ioc),
         acceptor(asio::make_strand(ioc)),
         settings(s),
         handler(std::make_shared<const RequestHandler>(std::move(h))),
-        name(std::make_shared<const std::string>(std::move(n))) {}
+        name(std::make_shared<const std::string>(std::move(n))),
+        faults(std::move(f)) {}
 
   void DoAccept() {
     acceptor.async_accept(asio::make_strand(ioc),
@@ -140,7 +211,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
     if (ec) {
       std::fprintf(stderr, "%s accept error: %s\n", name->c_str(), ec.message().c_str());
     } else {
-      std::make_shared<Session>(std::move(socket), settings, handler, name)->Run();
+      std::make_shared<Session>(std::move(socket), settings, handler, name, faults)->Run();
     }
     DoAccept();
   }
@@ -150,11 +221,14 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   HttpServerSettings settings;
   std::shared_ptr<const RequestHandler> handler;
   std::shared_ptr<const std::string> name;
+  std::shared_ptr<FaultPlan> faults;
 };
 
 HttpServer::HttpServer(asio::io_context& ioc, const tcp::endpoint& endpoint,
-                       HttpServerSettings settings, RequestHandler handler, std::string name)
-    : shared_(std::make_shared<Shared>(ioc, settings, std::move(handler), std::move(name))) {
+                       HttpServerSettings settings, RequestHandler handler, std::string name,
+                       std::shared_ptr<FaultPlan> faults)
+    : shared_(std::make_shared<Shared>(ioc, settings, std::move(handler), std::move(name),
+                                       std::move(faults))) {
   tcp::acceptor& acceptor = shared_->acceptor;
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));

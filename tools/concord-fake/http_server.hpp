@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "faults.hpp"
 #include "http_types.hpp"
 
 namespace concord::fake {
@@ -29,12 +30,14 @@ using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 // A small asynchronous HTTP/1.1 server: one acceptor, one session per connection, one request
 // in flight per connection (read, answer, write, repeat). Runs on the threads that run the
 // io_context given to it; the handler is called on those threads. Logs one line per request to
-// stderr: "<name> <method> <target> <status>".
+// stderr: "<name> <method> <target> <status>". With a FaultPlan, also serves its admin
+// endpoint (kFaultAdminPath) and applies the faults it arms for `name` (faults.hpp).
 class HttpServer {
  public:
   // Binds and listens at once (port 0 = the OS picks one); throws boost::system::system_error.
   HttpServer(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint,
-             HttpServerSettings settings, RequestHandler handler, std::string name);
+             HttpServerSettings settings, RequestHandler handler, std::string name,
+             std::shared_ptr<FaultPlan> faults = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

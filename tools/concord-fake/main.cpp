@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 
 #include "dataset.hpp"
 #include "expected.hpp"
+#include "faults.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
 #include "myob_api.hpp"
@@ -69,6 +71,7 @@ struct Options {
   std::int64_t xero_minute_limit = 60;
   std::int64_t xero_day_limit = 5000;
   std::int64_t xero_app_minute_limit = 10000;
+  std::vector<std::string> faults;  // --fault JSON, armed at start (faults.hpp)
 };
 
 // Random v4 UUIDs for response ids; not reproducible, and they need not be.
@@ -122,14 +125,15 @@ class XeroRateCounter {
   std::int64_t day_calls_ = 0;
 };
 
-int Serve(const Options& options, concord::fake::DatasetSource& source) {
+int Serve(const Options& options, concord::fake::DatasetSource& source,
+          const std::shared_ptr<concord::fake::FaultPlan>& faults) {
   using concord::fake::HttpRequest;
   asio::io_context ioc{1};
   UuidSource uuids;
   XeroRateCounter rate(options);
 
   auto xero_handler = [&](const HttpRequest& req) {
-    const auto dataset = source.Current();
+    const auto dataset = faults->Data("xero", source.Current());
     concord::fake::XeroRequestContext ctx;
     ctx.now_ms = NowMillis();
     ctx.request_id = uuids.Next();
@@ -139,14 +143,14 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     return concord::fake::HandleXeroRequest(req, dataset->xero, ctx);
   };
   auto scim_handler = [&](const HttpRequest& req) {
-    const auto dataset = source.Current();
+    const auto dataset = faults->Data("scim", source.Current());
     concord::fake::ScimRequestContext ctx;
     ctx.now_ms = NowMillis();
     ctx.fail_status = options.fail_scim;
     return concord::fake::HandleScimRequest(req, dataset->scim, ctx);
   };
   auto qbo_handler = [&](const HttpRequest& req) {
-    const auto dataset = source.Current();
+    const auto dataset = faults->Data("qbo", source.Current());
     concord::fake::QboRequestContext ctx;
     ctx.now_ms = NowMillis();
     ctx.intuit_tid = "1-" + uuids.Next();
@@ -154,7 +158,7 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
     return concord::fake::HandleQboRequest(req, dataset->qbo, ctx);
   };
   auto myob_handler = [&](const HttpRequest& req) {
-    const auto dataset = source.Current();
+    const auto dataset = faults->Data("myob", source.Current());
     concord::fake::MyobRequestContext ctx;
     ctx.now_ms = NowMillis();
     ctx.request_id = uuids.Next();
@@ -175,13 +179,13 @@ int Serve(const Options& options, concord::fake::DatasetSource& source) {
   std::optional<concord::fake::HttpServer> myob;
   try {
     xero.emplace(ioc, asio::ip::tcp::endpoint(address, options.xero_port),
-                 concord::fake::HttpServerSettings{}, xero_handler, "xero");
+                 concord::fake::HttpServerSettings{}, xero_handler, "xero", faults);
     scim.emplace(ioc, asio::ip::tcp::endpoint(address, options.scim_port),
-                 concord::fake::HttpServerSettings{}, scim_handler, "scim");
+                 concord::fake::HttpServerSettings{}, scim_handler, "scim", faults);
     qbo.emplace(ioc, asio::ip::tcp::endpoint(address, options.qbo_port),
-                concord::fake::HttpServerSettings{}, qbo_handler, "qbo");
+                concord::fake::HttpServerSettings{}, qbo_handler, "qbo", faults);
     myob.emplace(ioc, asio::ip::tcp::endpoint(address, options.myob_port),
-                 concord::fake::HttpServerSettings{}, myob_handler, "myob");
+                 concord::fake::HttpServerSettings{}, myob_handler, "myob", faults);
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "concord-fake: cannot listen: %s\n", e.what());
     return kExitFailure;
@@ -298,6 +302,9 @@ int main(int argc, char** argv) {
   app.add_option("--fail-myob", options.fail_myob,
                  "answer every MYOB request with this status (401, 403 rate limit, 500, ...)")
       ->check(CLI::Range(400, 599));
+  app.add_option("--fault", options.faults,
+                 "arm a fault: a JSON object or array as POST /_fake/faults takes (README.md); "
+                 "repeatable");
   app.add_option("--xero-minute-limit", options.xero_minute_limit,
                  "calls per minute behind X-MinLimit-Remaining (default 60; never enforced)");
   app.add_option("--xero-day-limit", options.xero_day_limit,
@@ -334,15 +341,22 @@ int main(int argc, char** argv) {
       std::cout.flush();
       return std::cout ? kExitOk : kExitFailure;
     }
+    auto faults = std::make_shared<concord::fake::FaultPlan>();
+    for (const std::string& text : options.faults) {
+      for (auto& fault : concord::fake::ParseFaults(text)) faults->Add(std::move(fault));
+    }
     std::optional<concord::fake::DatasetSource> source;
     if (!options.data_file.empty()) {
       source.emplace(options.data_file);
     } else {
       source.emplace(concord::fake::GenerateDataset(generator));
     }
-    return Serve(options, *source);
+    return Serve(options, *source, faults);
   } catch (const concord::fake::DatasetError& e) {
     std::fprintf(stderr, "concord-fake: %s\n", e.what());
+    return kExitUsage;
+  } catch (const concord::fake::FaultError& e) {
+    std::fprintf(stderr, "concord-fake: --fault: %s\n", e.what());
     return kExitUsage;
   } catch (const std::invalid_argument& e) {  // --changes too many, --render myob not portable
     std::fprintf(stderr, "concord-fake: %s\n", e.what());
