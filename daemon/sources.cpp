@@ -120,7 +120,9 @@ std::unique_ptr<connectors::FinanceSource> MakeXero(const FinanceConfig& f,
   oauth.client_id = f.client_id;
   oauth.client_secret = f.client_secret->Resolve();
   if (f.refresh_token) {
-    oauth.initial_refresh_token = [secret = *f.refresh_token] { return secret.Resolve(); };
+    // Resolved now, like every other secret: an unreadable one is a configuration error before
+    // the run starts, not an exception in the middle of its fetch.
+    oauth.initial_refresh_token = [token = f.refresh_token->Resolve()] { return token; };
   }
   access.oauth = std::move(oauth);
   auto tokens = std::make_unique<PgTokenStore>(context.conn, context.tenant_id, "xero");
