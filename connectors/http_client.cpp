@@ -156,7 +156,7 @@ std::string VerifyDetail(TlsStream& stream) {
 template <class Stream>
 asio::awaitable<void> WriteAndRead(Stream& stream, beast::tcp_stream& lowest,
                                    Clock::time_point deadline, beast::flat_buffer& buffer,
-                                   http::request<http::empty_body>& message,
+                                   http::request<http::string_body>& message,
                                    http::response_parser<http::string_body>& parser, bool reused) {
   beast::error_code error;
   lowest.expires_at(deadline);
@@ -210,7 +210,7 @@ class HttpClient::Impl {
       }
     } catch (const TransportFailure& failure) {
       connection_.reset();
-      std::string message = "GET " + request.url + " failed: ";
+      std::string message = (request.body ? "POST " : "GET ") + request.url + " failed: ";
       if (failure.error == beast::error::timeout) {
         message += "timed out after " + std::to_string(request.timeout.count()) + " ms (during " +
                    failure.step + ")";
@@ -247,13 +247,18 @@ class HttpClient::Impl {
     if (!reuse) co_await Connect(request, endpoint, deadline);
     Connection& connection = *connection_;
 
-    http::request<http::empty_body> message{http::verb::get, endpoint.RequestTarget(), 11};
+    http::request<http::string_body> message{request.body ? http::verb::post : http::verb::get,
+                                             endpoint.RequestTarget(), 11};
     message.set(http::field::host, endpoint.host_header);
     message.set(http::field::user_agent, UserAgent());
     if (endpoint.proxy && !endpoint.tls && !endpoint.proxy->authorization.empty()) {
       message.set(http::field::proxy_authorization, endpoint.proxy->authorization);
     }
     for (const auto& [name, value] : request.headers) message.set(name, value);
+    if (request.body) {
+      message.body() = *request.body;
+      message.prepare_payload();
+    }
     message.keep_alive(true);
 
     http::response_parser<http::string_body> parser;

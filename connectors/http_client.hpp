@@ -24,6 +24,9 @@ struct HttpRequest {
   HttpHeaders headers;  // sent as given, after Host and User-Agent
   std::chrono::milliseconds timeout{30'000};       // connect to last byte
   std::size_t max_body_bytes = 256 * 1024 * 1024;  // a larger body is a FetchError
+  // Present: the request is a POST with this body (the caller sets Content-Type), e.g. an
+  // OAuth2 token request. Absent: a GET.
+  std::optional<std::string> body;
 };
 
 struct HttpResponse {

@@ -148,10 +148,20 @@ void ParseContact(const json::value& value, FinancePage& out) {
 
 class XeroSource final : public FinanceSource {
  public:
-  XeroSource(XeroSettings settings, std::unique_ptr<HttpTransport> transport, SleepFunction sleep)
+  XeroSource(XeroSettings settings, XeroAccess access, std::unique_ptr<HttpTransport> transport,
+             std::unique_ptr<HttpTransport> token_transport, SleepFunction sleep)
       : settings_(std::move(settings)),
+        access_(std::move(access)),
         transport_(std::move(transport)),
-        sleep_(std::move(sleep)) {}
+        token_transport_(std::move(token_transport)),
+        sleep_(std::move(sleep)),
+        limited_(std::string(kSource), *transport_, *access_.limiter, sleep_, access_.now,
+                 access_.on_limit) {
+    if (access_.oauth) {
+      tokens_.emplace(std::string(kSource), *access_.oauth, *access_.token_store, *token_transport_,
+                      access_.now);
+    }
+  }
 
   FetchSummary Fetch(const FetchRequest& request,
                      const std::function<void(FinancePage&&)>& on_page) override {
@@ -160,15 +170,12 @@ class XeroSource final : public FinanceSource {
     for (std::int64_t page = 1;; ++page) {
       HttpRequest http;
       http.url = XeroContactsUrl(settings_.base_url, page, settings_.page_size);
-      http.headers = {{"Authorization", "Bearer " + settings_.access_token},
-                      {"xero-tenant-id", settings_.xero_tenant_id},
-                      {"Accept", "application/json"}};
+      http.headers = {{"xero-tenant-id", settings_.xero_tenant_id}, {"Accept", "application/json"}};
       if (request.since)
         http.headers.emplace_back("If-Modified-Since", FormatIsoSeconds(*request.since));
       http.timeout = std::chrono::seconds(settings_.http.timeout_seconds);
 
-      const HttpResponse response =
-          detail::GetWithRetries(kSource, *transport_, http, settings_.http, sleep_, retry_budget);
+      const HttpResponse response = Send(http, retry_budget);
       if (page == 1) {
         if (const auto date = response.Header("Date")) {
           summary.source_clock = ParseHttpDate(*date).value_or(0);
@@ -201,9 +208,28 @@ class XeroSource final : public FinanceSource {
   }
 
  private:
+  // GET with the current access token; a 401 to a refreshed token is answered once by a
+  // refresh (the token was revoked or the clocks disagree about its expiry).
+  HttpResponse Send(HttpRequest http, detail::RetryBudget& retry_budget) {
+    for (bool refreshed = false;; refreshed = true) {
+      const std::string token = tokens_ ? tokens_->Get() : settings_.access_token;
+      HttpRequest attempt = http;
+      attempt.headers.insert(attempt.headers.begin(),
+                             HttpHeaders::value_type("Authorization", "Bearer " + token));
+      HttpResponse response =
+          detail::GetWithRetries(kSource, limited_, attempt, settings_.http, sleep_, retry_budget);
+      if (response.status != 401 || !tokens_ || refreshed) return response;
+      tokens_->Refused(token);
+    }
+  }
+
   XeroSettings settings_;
+  XeroAccess access_;
   std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<HttpTransport> token_transport_;
   SleepFunction sleep_;
+  RateLimitedTransport limited_;
+  std::optional<OAuthAccessTokens> tokens_;
 };
 
 }  // namespace
@@ -242,25 +268,52 @@ std::string XeroContactsUrl(std::string_view base_url, std::int64_t page, int pa
                            {"includeArchived", "true"}});
 }
 
-std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings, XeroAccess access,
                                               std::unique_ptr<HttpTransport> transport,
+                                              std::unique_ptr<HttpTransport> token_transport,
                                               SleepFunction sleep) {
   detail::RequireBaseUrl(kSource, settings.base_url);
   if (settings.page_size < 1 || settings.page_size > kMaxPageSize) {
     throw std::invalid_argument("xero: page_size must be between 1 and 1000, got " +
                                 std::to_string(settings.page_size));
   }
-  if (settings.access_token.empty()) throw std::invalid_argument("xero: access_token is empty");
+  if (access.oauth) {
+    if (!settings.access_token.empty()) {
+      throw std::invalid_argument(
+          "xero: configure either access_token or client_id/client_secret, not both");
+    }
+    if (access.token_store == nullptr || token_transport == nullptr) {
+      throw std::invalid_argument("xero: OAuth2 refresh needs a token store and a transport");
+    }
+  } else if (settings.access_token.empty()) {
+    throw std::invalid_argument("xero: access_token is empty");
+  }
   if (settings.xero_tenant_id.empty()) {
     throw std::invalid_argument("xero: xero_tenant_id is empty");
   }
   detail::RequireHttpSettings(kSource, settings.http);
-  return std::make_unique<XeroSource>(std::move(settings), std::move(transport), std::move(sleep));
+  if (!access.limiter) access.limiter = std::make_shared<RateLimiter>(RateLimits{});
+  return std::make_unique<XeroSource>(std::move(settings), std::move(access), std::move(transport),
+                                      std::move(token_transport), std::move(sleep));
+}
+
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
+                                              std::unique_ptr<HttpTransport> transport,
+                                              SleepFunction sleep) {
+  return MakeXeroSource(std::move(settings), XeroAccess{}, std::move(transport), nullptr,
+                        std::move(sleep));
+}
+
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings, XeroAccess access) {
+  auto transport = std::make_unique<HttpClient>(settings.http);
+  std::unique_ptr<HttpTransport> token_transport;
+  if (access.oauth) token_transport = std::make_unique<HttpClient>(settings.http);
+  return MakeXeroSource(std::move(settings), std::move(access), std::move(transport),
+                        std::move(token_transport), {});
 }
 
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings) {
-  auto transport = std::make_unique<HttpClient>(settings.http);
-  return MakeXeroSource(std::move(settings), std::move(transport), {});
+  return MakeXeroSource(std::move(settings), XeroAccess{});
 }
 
 }  // namespace concord::connectors

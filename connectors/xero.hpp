@@ -11,6 +11,8 @@
 
 #include "connectors/http_client.hpp"
 #include "connectors/malformed_page.hpp"
+#include "connectors/oauth.hpp"
+#include "connectors/rate_limiter.hpp"
 #include "connectors/source.hpp"
 
 namespace concord::connectors {
@@ -35,10 +37,33 @@ struct XeroPage {
 [[nodiscard]] std::string XeroContactsUrl(std::string_view base_url, std::int64_t page,
                                           int page_size);
 
-// The Xero source over a given transport (tests pass a scripted fake), waiting between
-// retries through sleep (empty: really sleep). Throws
-// std::invalid_argument naming the setting when settings are unusable (base_url, page_size
-// outside 1..1000, empty access_token or xero_tenant_id).
+// How a Xero source authenticates and keeps to the tenant's call limits, beyond XeroSettings.
+struct XeroAccess {
+  // Set: access tokens come from the token endpoint through token_store (refreshed and
+  // rotated), and XeroSettings::access_token must be empty. Unset: that static token is used.
+  std::optional<OAuthSettings> oauth;
+  TokenStore* token_store = nullptr;  // required with oauth; must outlive the source
+  // The tenant's limiter, shared by every run of the tenant in this process so the minute and
+  // day counts carry over. Null: the source makes its own with Xero's default limits.
+  std::shared_ptr<RateLimiter> limiter;
+  RateLimitedTransport::LimitHit on_limit;  // each limit hit, for a metric; may be empty
+  NowFunction now;                          // empty: the system clock
+};
+
+// The Xero source over given transports (tests pass scripted fakes): `transport` for the API,
+// `token_transport` for the token endpoint (may be null without oauth). Waits between retries
+// and for the minute limit through sleep (empty: really sleep). Throws std::invalid_argument
+// naming the setting when settings are unusable (base_url, page_size outside 1..1000,
+// xero_tenant_id empty, neither or both of access_token and oauth, oauth without a store).
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings, XeroAccess access,
+                                              std::unique_ptr<HttpTransport> transport,
+                                              std::unique_ptr<HttpTransport> token_transport,
+                                              SleepFunction sleep = {});
+
+// The production source with `access` (HttpClient transports).
+std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings, XeroAccess access);
+
+// With a static access token and a limiter of its own.
 std::unique_ptr<FinanceSource> MakeXeroSource(XeroSettings settings,
                                               std::unique_ptr<HttpTransport> transport,
                                               SleepFunction sleep = {});

@@ -193,14 +193,49 @@ FinanceConfig ParseCsvFinance(const Table& t, FinanceConfig f) {
   return f;
 }
 
+// Xero authenticates with a static access_token or by OAuth2 refresh, never both.
+void ParseXeroAuth(const Table& t, FinanceConfig& f) {
+  const bool static_token = t.Has("access_token");
+  const bool oauth = t.Has("client_id") || t.Has("client_secret");
+  if (static_token == oauth) {
+    std::string table = t.Key("");
+    table.pop_back();  // the '.' before the empty key
+    throw ConfigError("'" + table + "' must have either 'access_token' (a static token) or " +
+                      "'client_id' and 'client_secret' (OAuth2 refresh), " +
+                      (oauth ? "not both" : "got neither"));
+  }
+  if (static_token) {
+    for (const std::string_view key : {"token_url", "refresh_token"}) {
+      if (t.Has(key)) {
+        throw ConfigError("'" + t.Key(key) + "' needs 'client_id' and 'client_secret' " +
+                          "(OAuth2 refresh); it means nothing with 'access_token'");
+      }
+    }
+    f.access_token = t.Secret("access_token");
+    return;
+  }
+  f.client_id = t.String("client_id");
+  if (f.client_id.empty()) throw ConfigError("'" + t.Key("client_id") + "' must not be empty");
+  f.client_secret = t.Secret("client_secret");
+  f.token_url = t.String("token_url", f.token_url);
+  if (!f.token_url.starts_with("http://") && !f.token_url.starts_with("https://")) {
+    throw ConfigError("'" + t.Key("token_url") + "' must be an http:// or https:// URL, got \"" +
+                      f.token_url + "\"");
+  }
+  if (t.Has("refresh_token")) f.refresh_token = t.Secret("refresh_token");
+}
+
 FinanceConfig ParseFinance(const Table& t) {
   FinanceConfig f;
   f.kind = t.String("kind");
   if (f.kind == "xero") {
-    t.AllowOnly({"kind", "base_url", "access_token", "xero_tenant_id", "webhook_key", "page_size",
+    t.AllowOnly({"kind", "base_url", "access_token", "client_id", "client_secret", "token_url",
+                 "refresh_token", "day_limit", "xero_tenant_id", "webhook_key", "page_size",
                  "ca_file", "timeout_seconds", "max_retries", "max_retry_wait_seconds",
                  "retry_budget_seconds"});
     f.xero_tenant_id = t.String("xero_tenant_id");
+    ParseXeroAuth(t, f);
+    f.day_limit = static_cast<int>(t.Integer("day_limit", f.day_limit, 1, 1'000'000));
     if (t.Has("webhook_key")) f.webhook_key = t.Secret("webhook_key");
   } else if (f.kind == "qbo") {
     t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "verifier_token", "minorversion",
@@ -223,7 +258,7 @@ FinanceConfig ParseFinance(const Table& t) {
                       "' must be \"xero\", \"qbo\", \"myob\" or \"csv\", got \"" + f.kind + "\"");
   }
   f.base_url = BaseUrl(t);
-  f.access_token = t.Secret("access_token");
+  if (f.kind != "xero") f.access_token = t.Secret("access_token");
   // MYOB's own default page is 400 items; Xero and QBO allow 1000, the fewest round trips.
   f.page_size = static_cast<int>(t.Integer("page_size", f.kind == "myob" ? 400 : 1000, 1, 1000));
   f.http = Http(t);

@@ -41,8 +41,17 @@ struct FinanceConfig {
   std::string base_url;
   SecretRef access_token;
   std::string xero_tenant_id;  // xero only
-  std::string realm_id;        // qbo only: the company id
-  int minorversion = 75;       // qbo only
+  // xero only, OAuth2 refresh instead of a static access_token (then empty): the app's
+  // client_id and client_secret, the token endpoint, and the refresh token that seeds the
+  // database when it holds none for the tenant (or when it changes: a re-authorisation).
+  std::string client_id;
+  std::optional<SecretRef> client_secret;
+  std::string token_url = "https://identity.xero.com/connect/token";
+  std::optional<SecretRef> refresh_token;
+  // xero only: calls a day for this tenant (Xero's default plan allows 5,000).
+  int day_limit = 5000;
+  std::string realm_id;   // qbo only: the company id
+  int minorversion = 75;  // qbo only
   // myob only: the developer key (x-myobapi-key) and, when the company file has its own
   // sign-in, base64("user:password") for x-myobapi-cftoken (absent: not sent).
   SecretRef api_key;

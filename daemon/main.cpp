@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <iostream>
+#include <optional>
 
 #include "connectors/source.hpp"
 #include "daemon/admin.hpp"
@@ -79,10 +80,13 @@ struct SyncFlags {
 
 int Sync(const Config& config, const SyncFlags& flags) {
   const auto& tenant = config.Tenant(flags.tenant);
-  auto finance = MakeFinanceSource(tenant.finance, tenant.id);
+  std::optional<store::Connection> conn;
+  auto finance = MakeFinanceSource(
+      tenant.finance,
+      {.tenant_id = tenant.id, .conn = [&conn]() -> store::Connection& { return *conn; }});
   auto portal = MakePortalSource(tenant.portal, tenant.id);
-  auto conn = ConnectCurrent(config);
-  SyncJob job(conn, tenant, *finance, *portal, Owner());
+  conn.emplace(ConnectCurrent(config));
+  SyncJob job(*conn, tenant, *finance, *portal, Owner());
   auto outcome = job.Run({.trigger = "manual",
                           .full = flags.full,
                           .dry_run = flags.dry_run,

@@ -116,6 +116,10 @@ Metrics::Metrics() {
           MetricType::kCounter);
   declare("concord_last_success_timestamp_seconds",
           "Unix time of the tenant's last successful sync.", MetricType::kGauge);
+  declare("concord_rate_limit_hits_total",
+          "Vendor call limits hit, by tenant, connector and limit (minute, day, ...): a minute "
+          "limit waits, a day limit fails the run.",
+          MetricType::kCounter);
   declare("concord_scheduler_claims_total", "Tenants this replica claimed from the schedule.",
           MetricType::kCounter);
 }

@@ -204,9 +204,12 @@ void TenantRunner::Execute(const std::string& tenant, std::shared_ptr<Entry> ent
   const auto started = std::chrono::steady_clock::now();
   RunOutcome outcome;
   try {
-    auto finance = MakeFinanceSource(tenant_config->finance, tenant);
-    auto portal = MakePortalSource(tenant_config->portal, tenant);
     auto conn = run_connections_.Borrow();
+    auto finance = MakeFinanceSource(tenant_config->finance,
+                                     {.tenant_id = tenant,
+                                      .conn = [&conn]() -> store::Connection& { return *conn; },
+                                      .metrics = &metrics_});
+    auto portal = MakePortalSource(tenant_config->portal, tenant);
     SyncJob job(*conn, *tenant_config, *finance, *portal, NextOwner());
     outcome = job.Run(request);
   } catch (const std::exception& e) {

@@ -109,6 +109,55 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   }
 }
 
+// Xero by OAuth2 refresh instead of a static token: its keys, defaults, and either/or.
+TEST(ConfigTest, XeroOAuthRefresh) {
+  const std::string oauth =
+      Replace(kContract, "access_token = \"env:ACME_XERO_TOKEN\"",
+              "client_id = \"app-1\"\nclient_secret = \"env:XERO_SECRET\"\n"
+              "refresh_token = \"file:/run/secrets/xero-refresh\"\nday_limit = 1000");
+  const auto config = ParseConfig(oauth, "test.toml", "");
+  const FinanceConfig& f = config.Tenant("acme").finance;
+  EXPECT_EQ(f.client_id, "app-1");
+  ASSERT_TRUE(f.client_secret);
+  EXPECT_EQ(f.client_secret->key, "tenant[0].finance.client_secret");
+  ASSERT_TRUE(f.refresh_token);
+  EXPECT_EQ(f.refresh_token->reference, "file:/run/secrets/xero-refresh");
+  EXPECT_EQ(f.token_url, "https://identity.xero.com/connect/token");
+  EXPECT_EQ(f.day_limit, 1000);
+  EXPECT_TRUE(f.access_token.reference.empty());
+  EXPECT_EQ(ParseConfig(kContract, "test.toml", "").Tenant("acme").finance.day_limit, 5000);
+
+  const std::string both = Replace(kContract, "access_token = \"env:ACME_XERO_TOKEN\"",
+                                   "access_token = \"env:ACME_XERO_TOKEN\"\nclient_id = \"a\"\n"
+                                   "client_secret = \"env:S\"");
+  EXPECT_NE(ErrorOf(both).find("'tenant[0].finance' must have either 'access_token'"),
+            std::string::npos)
+      << ErrorOf(both);
+  EXPECT_NE(ErrorOf(both).find("not both"), std::string::npos);
+  const std::string neither = Replace(kContract, "access_token = \"env:ACME_XERO_TOKEN\"\n", "");
+  EXPECT_NE(ErrorOf(neither).find("got neither"), std::string::npos) << ErrorOf(neither);
+  const struct {
+    std::string from, to, expected;
+  } cases[] = {
+      {"client_secret = \"env:XERO_SECRET\"", "client_secret = \"hunter2\"",
+       "tenant[0].finance.client_secret"},
+      {"client_secret = \"env:XERO_SECRET\"\n", "", "tenant[0].finance.client_secret"},
+      {"day_limit = 1000", "day_limit = 0", "tenant[0].finance.day_limit"},
+      {"day_limit = 1000", "token_url = \"ftp://x\"", "tenant[0].finance.token_url"},
+      {"client_id = \"app-1\"", "client_id = \"\"", "tenant[0].finance.client_id"},
+  };
+  for (const auto& c : cases) {
+    const std::string error = ErrorOf(Replace(oauth, c.from, c.to));
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "error \"" << error << "\" should name " << c.expected;
+  }
+  EXPECT_NE(
+      ErrorOf(Replace(kContract, "page_size = 1000", "page_size = 1000\nrefresh_token = \"env:R\""))
+          .find("tenant[0].finance.refresh_token"),
+      std::string::npos)
+      << "refresh_token means nothing with a static access_token";
+}
+
 // The QuickBooks Online finance section: its own keys, defaults, and errors naming them.
 const std::string kQboFinance = R"([tenant.finance]
 kind = "qbo"

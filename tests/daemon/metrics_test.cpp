@@ -76,6 +76,25 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
             std::string::npos);
 }
 
+// The counter a Xero source's limit hits feed (daemon/sources.cpp), as an operator scrapes it.
+TEST(MetricsTest, RateLimitHitsByTenantConnectorAndLimit) {
+  Metrics metrics;
+  metrics.Add("concord_rate_limit_hits_total",
+              {{"tenant", "acme"}, {"connector", "xero"}, {"limit", "day"}});
+  metrics.Add("concord_rate_limit_hits_total",
+              {{"tenant", "acme"}, {"connector", "xero"}, {"limit", "minute"}}, 2);
+  const std::string text = RenderPrometheus(metrics.Snapshot());
+  EXPECT_NE(text.find("# TYPE concord_rate_limit_hits_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("concord_rate_limit_hits_total{tenant=\"acme\",connector=\"xero\","
+                      "limit=\"day\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("concord_rate_limit_hits_total{tenant=\"acme\",connector=\"xero\","
+                      "limit=\"minute\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
 // Every family follows the naming scheme: concord_ prefix, counters end in _total.
 TEST(MetricsTest, NamingScheme) {
   for (const auto& f : Metrics().Snapshot()) {

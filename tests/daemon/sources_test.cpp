@@ -1,11 +1,12 @@
 // The wiring layer's reading of HTTPS_PROXY, HTTP_PROXY and NO_PROXY, through a lookup table.
 
-#include "daemon/sources.hpp"
-
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/proxy_environment.hpp"
 
 namespace concord::daemon {
 namespace {

@@ -303,9 +303,10 @@ TEST_P(FaultE2eTest, TransientFaultsRecoverAndPermanentOnesChangeNothing) {
     ASSERT_EQ(faulted.code, 0) << faulted.err;
     // A slow answer within the timeout is no failure, so nothing is retried.
     const bool retried = c.fault.find(R"("slow")") == std::string::npos;
-    EXPECT_EQ(faulted.err.find("\"event\":\"http_retry\"") != std::string::npos, retried)
-        << "each retry is logged, and only a retry:\n"
-        << faulted.err;
+    // Xero's own call limiter waits out a 429 "minute" itself and logs it as rate_limit_hit.
+    const bool logged = faulted.err.find("\"event\":\"http_retry\"") != std::string::npos ||
+                        faulted.err.find("\"event\":\"rate_limit_hit\"") != std::string::npos;
+    EXPECT_EQ(logged, retried) << "each retry is logged, and only a retry:\n" << faulted.err;
     const std::string recovered = Export();
     EXPECT_NE(recovered.find(kNova.Email()), std::string::npos) << recovered;
     EXPECT_NE(Cursors(), cursors) << "the run's cursors were stored";

@@ -97,6 +97,46 @@ ScimQuirks ParseScimQuirks(const json::object& obj) {
   return quirks;
 }
 
+// A positive whole number member, or `fallback` when absent.
+std::int64_t PositiveInteger(const json::object& o, std::string_view key, std::int64_t fallback,
+                             std::string_view where) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return fallback;
+  if (!v->is_int64() || v->get_int64() < 1) {
+    throw DatasetError(Str(where) + "." + Str(key) + ": must be a positive integer");
+  }
+  return v->get_int64();
+}
+
+std::optional<XeroOAuthConfig> OptionalXeroOAuth(const json::object& xero) {
+  const json::value* v = xero.if_contains("oauth");
+  if (v == nullptr) return std::nullopt;
+  const json::object& o = RequireObject(*v, "xero.oauth");
+  RejectUnknownKeys(
+      o,
+      {"client_id", "client_secret", "refresh_token", "access_token_ttl_seconds", "grace_seconds"},
+      "xero.oauth");
+  XeroOAuthConfig config;
+  config.client_id = RequireString(o, "client_id", "xero.oauth");
+  config.client_secret = RequireString(o, "client_secret", "xero.oauth");
+  config.refresh_token = RequireString(o, "refresh_token", "xero.oauth");
+  config.access_token_ttl_seconds =
+      PositiveInteger(o, "access_token_ttl_seconds", config.access_token_ttl_seconds, "xero.oauth");
+  config.grace_seconds = PositiveInteger(o, "grace_seconds", config.grace_seconds, "xero.oauth");
+  return config;
+}
+
+std::optional<XeroRateLimits> OptionalXeroRateLimits(const json::object& xero) {
+  const json::value* v = xero.if_contains("rate_limits");
+  if (v == nullptr) return std::nullopt;
+  const json::object& o = RequireObject(*v, "xero.rate_limits");
+  RejectUnknownKeys(o, {"minute", "day"}, "xero.rate_limits");
+  XeroRateLimits limits;
+  limits.minute = PositiveInteger(o, "minute", limits.minute, "xero.rate_limits");
+  limits.day = PositiveInteger(o, "day", limits.day, "xero.rate_limits");
+  return limits;
+}
+
 }  // namespace
 
 std::string EscapeJsonSlashes(std::string_view json_text) {
@@ -116,6 +156,14 @@ void DatasetBuilder::SetXeroCredentials(std::string tenant_id, std::string acces
 
 void DatasetBuilder::SetXeroFailStatus(std::optional<unsigned> status) {
   dataset_.xero.fail_status = status;
+}
+
+void DatasetBuilder::SetXeroOAuth(std::optional<XeroOAuthConfig> oauth) {
+  dataset_.xero.oauth = std::move(oauth);
+}
+
+void DatasetBuilder::SetXeroRateLimits(std::optional<XeroRateLimits> limits) {
+  dataset_.xero.rate_limits = limits;
 }
 
 void DatasetBuilder::SetScimToken(std::string token) { dataset_.scim.token = std::move(token); }
@@ -308,10 +356,14 @@ Dataset ParseDataset(std::string_view json_text) {
   DatasetBuilder builder;
   if (const json::value* xero_value = top.if_contains("xero")) {
     const json::object& xero = RequireObject(*xero_value, "xero");
-    RejectUnknownKeys(xero, {"tenant_id", "access_token", "fail_status", "contacts"}, "xero");
+    RejectUnknownKeys(
+        xero, {"tenant_id", "access_token", "fail_status", "oauth", "rate_limits", "contacts"},
+        "xero");
     builder.SetXeroCredentials(RequireString(xero, "tenant_id", "xero"),
                                RequireString(xero, "access_token", "xero"));
     builder.SetXeroFailStatus(OptionalStatus(xero, "xero"));
+    builder.SetXeroOAuth(OptionalXeroOAuth(xero));
+    builder.SetXeroRateLimits(OptionalXeroRateLimits(xero));
     const json::array& contacts = RequireArray(xero, "contacts", "xero");
     for (std::size_t i = 0; i < contacts.size(); ++i) {
       const std::string where = "xero.contacts[" + std::to_string(i) + "]";

@@ -52,11 +52,29 @@ struct XeroContact {
   std::string json;  // the Contact object as Xero writes it: every '/' escaped as "\/"
 };
 
+// xero.oauth: the identity server's side of OAuth2 refresh (wire-formats §1.8). When present,
+// Contacts calls need an access token POST /connect/token issued (access_token is ignored).
+struct XeroOAuthConfig {
+  std::string client_id;
+  std::string client_secret;
+  std::string refresh_token;  // the initial one, as an app's consent flow would hand it out
+  std::int64_t access_token_ttl_seconds = 1800;
+  std::int64_t grace_seconds = 1800;  // a rotated refresh token stays usable this long
+};
+
+// xero.rate_limits: limits the fake enforces (429 with Retry-After and X-Rate-Limit-Problem).
+struct XeroRateLimits {
+  std::int64_t minute = 60;
+  std::int64_t day = 5000;
+};
+
 // The finance side: one Xero organisation.
 struct XeroTenant {
   std::string tenant_id;
   std::string access_token;
   std::optional<unsigned> fail_status;
+  std::optional<XeroOAuthConfig> oauth;
+  std::optional<XeroRateLimits> rate_limits;  // absent: limits are reported, not enforced
   // Sorted by (updated_ms, contact_id): the order of every listing, stable across pages.
   std::vector<XeroContact> contacts;
   // active_before[i] = number of contacts in [0, i) that are not archived; size contacts + 1.
@@ -150,6 +168,8 @@ class DatasetBuilder {
  public:
   void SetXeroCredentials(std::string tenant_id, std::string access_token);
   void SetXeroFailStatus(std::optional<unsigned> status);
+  void SetXeroOAuth(std::optional<XeroOAuthConfig> oauth);
+  void SetXeroRateLimits(std::optional<XeroRateLimits> limits);
   void SetScimToken(std::string token);
   void SetScimFailStatus(std::optional<unsigned> status);
   void SetScimQuirks(ScimQuirks quirks);

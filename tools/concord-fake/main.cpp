@@ -26,12 +26,14 @@
 #include "faults.hpp"
 #include "generator.hpp"
 #include "http_server.hpp"
+#include "http_util.hpp"
 #include "myob_api.hpp"
 #include "qbo_api.hpp"
 #include "reconcile/model.hpp"
 #include "renderings.hpp"
 #include "scim_api.hpp"
 #include "xero_api.hpp"
+#include "xero_identity.hpp"
 
 namespace {
 
@@ -95,52 +97,39 @@ class UuidSource {
   std::mt19937_64 rng_;
 };
 
-// Counts Xero calls per clock minute and per day since the first call, for the
-// X-*Limit-Remaining headers. Limits are reported, never enforced (use --fail-xero 429).
-class XeroRateCounter {
- public:
-  explicit XeroRateCounter(const Options& options) : options_(options) {}
-
-  concord::fake::XeroRateRemaining Count(Millis now_ms) {
-    const Millis minute = now_ms / 60'000;
-    if (minute != minute_) {
-      minute_ = minute;
-      minute_calls_ = 0;
-    }
-    if (day_start_ < 0 || now_ms - day_start_ >= 86'400'000) {
-      day_start_ = now_ms;
-      day_calls_ = 0;
-    }
-    ++minute_calls_;
-    ++day_calls_;
-    return {options_.xero_day_limit - day_calls_, options_.xero_minute_limit - minute_calls_,
-            options_.xero_app_minute_limit - minute_calls_};
-  }
-
- private:
-  const Options& options_;
-  Millis minute_ = -1;
-  Millis day_start_ = -1;
-  std::int64_t minute_calls_ = 0;
-  std::int64_t day_calls_ = 0;
-};
-
 int Serve(const Options& options, concord::fake::DatasetSource& source,
           const std::shared_ptr<concord::fake::FaultPlan>& faults) {
   using concord::fake::HttpRequest;
   asio::io_context ioc{1};
   UuidSource uuids;
-  XeroRateCounter rate(options);
+  concord::fake::XeroRateCounter rate;
+  concord::fake::XeroIdentity identity;
 
   auto xero_handler = [&](const HttpRequest& req) {
     const auto dataset = faults->Data("xero", source.Current());
+    const concord::fake::XeroTenant& tenant = dataset->xero;
+    const Millis now = NowMillis();
+    const std::string_view target(req.target().data(), req.target().size());
+    if (tenant.oauth && target.substr(0, target.find('?')) == concord::fake::kXeroTokenPath) {
+      return identity.HandleTokenRequest(req, *tenant.oauth, now, [&] { return uuids.Next(); });
+    }
     concord::fake::XeroRequestContext ctx;
-    ctx.now_ms = NowMillis();
+    ctx.now_ms = now;
     ctx.request_id = uuids.Next();
     ctx.correlation_id = uuids.Next();
-    ctx.remaining = rate.Count(ctx.now_ms);
+    const auto decision = rate.Count(now,
+                                     tenant.rate_limits.value_or(concord::fake::XeroRateLimits{
+                                         options.xero_minute_limit, options.xero_day_limit}),
+                                     tenant.rate_limits.has_value(), options.xero_app_minute_limit);
+    ctx.remaining = decision.remaining;
+    ctx.limit_problem = decision.problem;
+    ctx.retry_after_seconds = decision.retry_after_seconds;
     ctx.fail_status = options.fail_xero;
-    return concord::fake::HandleXeroRequest(req, dataset->xero, ctx);
+    if (tenant.oauth) {
+      const auto token = concord::fake::BearerToken(req);
+      ctx.bearer_valid = token && identity.AccessTokenValid(*token, now);
+    }
+    return concord::fake::HandleXeroRequest(req, tenant, ctx);
   };
   auto scim_handler = [&](const HttpRequest& req) {
     const auto dataset = faults->Data("scim", source.Current());
@@ -306,9 +295,9 @@ int main(int argc, char** argv) {
                  "arm a fault: a JSON object or array as POST /_fake/faults takes (README.md); "
                  "repeatable");
   app.add_option("--xero-minute-limit", options.xero_minute_limit,
-                 "calls per minute behind X-MinLimit-Remaining (default 60; never enforced)");
+                 "calls per minute behind X-MinLimit-Remaining (default 60; reported only)");
   app.add_option("--xero-day-limit", options.xero_day_limit,
-                 "calls per day behind X-DayLimit-Remaining (default 5000; never enforced)");
+                 "calls per day behind X-DayLimit-Remaining (default 5000; reported only)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

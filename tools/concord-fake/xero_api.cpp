@@ -202,7 +202,10 @@ HttpResponse HandleXeroRequest(const HttpRequest& req, const XeroTenant& tenant,
   }
 
   const auto token = BearerToken(req);
-  if (!token || *token != tenant.access_token || tenant.access_token.empty()) {
+  const bool authorised =
+      token && (ctx.bearer_valid ? *ctx.bearer_valid
+                                 : *token == tenant.access_token && !tenant.access_token.empty());
+  if (!authorised) {
     return Respond(req, ctx, 401, ProblemBody(401, "AuthenticationUnsuccessful", ctx.request_id));
   }
   const auto tenant_header = req.find("xero-tenant-id");
@@ -210,6 +213,14 @@ HttpResponse HandleXeroRequest(const HttpRequest& req, const XeroTenant& tenant,
       !IEquals(std::string_view(tenant_header->value().data(), tenant_header->value().size()),
                tenant.tenant_id)) {
     return Respond(req, ctx, 403, ProblemBody(403, "AuthenticationUnsuccessful", ctx.request_id));
+  }
+
+  if (ctx.limit_problem) {
+    HttpResponse res = Respond(req, ctx, 429, ProblemBody(429, FailureDetail(429), ctx.request_id));
+    res.set(http::field::retry_after, std::to_string(ctx.retry_after_seconds));
+    res.set("X-Rate-Limit-Problem", *ctx.limit_problem);
+    AddRateHeaders(res, ctx.remaining);
+    return res;
   }
 
   const std::string_view target(req.target().data(), req.target().size());

@@ -13,7 +13,8 @@
 // Simplifications (documented in tools/concord-fake/README.md): JSON only (406 unless the
 // Accept header names application/json); `where`, `IDs`, `searchTerm`, `summaryOnly=true` and
 // any `order` but UpdatedDateUTC ascending are refused with 400 instead of being honoured; no
-// single-contact GET and no writes; rate-limit headers are reported but never enforced.
+// single-contact GET and no writes; rate limits are enforced only when the data file sets
+// xero.rate_limits (xero_identity.hpp counts the calls).
 namespace concord::fake {
 
 inline constexpr std::string_view kXeroContactsPath = "/api.xro/2.0/Contacts";
@@ -35,6 +36,13 @@ struct XeroRequestContext {
   std::string correlation_id;  // the Xero-Correlation-Id header
   XeroRateRemaining remaining;
   std::optional<unsigned> fail_status;  // when set, every request gets this status
+  // Set when the tenant has xero.oauth: whether the bearer token is an access token the token
+  // endpoint issued and that has not expired (the static access_token is then not accepted).
+  std::optional<bool> bearer_valid;
+  // Set when this call is over an enforced limit (xero.rate_limits): "minute" or "day", answered
+  // 429 with X-Rate-Limit-Problem and Retry-After.
+  std::optional<std::string> limit_problem;
+  std::int64_t retry_after_seconds = 0;
 };
 
 // Answers one request to the Xero server from `tenant`.
