@@ -48,11 +48,7 @@ json::object User(std::string id, std::string email, std::string given, std::str
         {"lastModified", "2024-05-01T00:00:00Z"}}}};
 }
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class CsvE2eTest : public ::testing::Test {
  protected:
@@ -97,12 +93,7 @@ class CsvE2eTest : public ::testing::Test {
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.env = {{"E2E_SCIM_TOKEN", kScimToken}};
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    ChildProcess child(options);
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
+    return test_support::RunToExit(std::move(options));
   }
 
   Result Sync(std::vector<std::string> flags = {}) {

@@ -38,14 +38,8 @@ constexpr const char* kToken = "fault-token";  // every side's access token
 constexpr const char* kMyobKey = "fault-myob-key";
 constexpr int kPageSize = 2;  // five people: three pages on every side
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An hour ago: behind any cursor a sync sets.
-const std::int64_t kEarlier = NowMs() - 3'600'000;
+const std::int64_t kEarlier = test_support::UnixMillisNow() - 3'600'000;
 
 std::string Utc(std::int64_t ms, const char* format) {
   const std::time_t seconds = ms / 1000;
@@ -182,11 +176,7 @@ std::vector<FaultCase> Cases() {
   return cases;
 }
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class FaultE2eTest : public ::testing::TestWithParam<FaultCase> {
  protected:
@@ -229,12 +219,7 @@ class FaultE2eTest : public ::testing::TestWithParam<FaultCase> {
     options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.env = {{"E2E_TOKEN", kToken}, {"E2E_MYOB_KEY", kMyobKey}};
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    ChildProcess child(options);
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
+    return test_support::RunToExit(std::move(options));
   }
 
   Result SyncFull() { return Concord({"sync", "--tenant", "acme", "--full"}); }
@@ -285,7 +270,8 @@ TEST_P(FaultE2eTest, TransientFaultsRecoverAndPermanentOnesChangeNothing) {
   // A sixth person, so that the faulted run has something to apply.
   std::vector<Person> more = kPeople;
   more.insert(more.begin(), kNova);
-  test_support::WriteFile(tmp_.File("data.json"), DataFile(more, NowMs() - 60'000));
+  test_support::WriteFile(tmp_.File("data.json"),
+                          DataFile(more, test_support::UnixMillisNow() - 60'000));
   ArmFault();
   const Result faulted = SyncFull();
   std::string plan;

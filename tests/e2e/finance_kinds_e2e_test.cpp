@@ -146,20 +146,8 @@ void ExpectSame(const std::string& what, const std::vector<std::string>& expecte
                 << "only in the second: " << Missing(actual, expected, 6);
 }
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Result RunChild(ChildOptions options) {
-  ChildProcess child(std::move(options));
-  Result result;
-  result.out = child.ReadToEnd(120s);
-  result.code = child.Wait();
-  result.err = child.Stderr();
-  return result;
-}
+using Result = test_support::ChildResult;
+using test_support::RunToExit;
 
 class FinanceKindsE2eTest : public ::testing::Test {
  protected:
@@ -210,7 +198,7 @@ class FinanceKindsE2eTest : public ::testing::Test {
                    {"E2E_MYOB_TOKEN", "demo-myob-token"},
                    {"E2E_SCIM_TOKEN", "demo-portal-token"}};
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    return RunChild(std::move(options));
+    return RunToExit(std::move(options));
   }
 
   // The tenant's export, each line normalised, sorted.
@@ -301,7 +289,7 @@ TEST_F(FinanceKindsE2eTest, EveryFinanceKindExportsTheSamePersons) {
   }
 
   // And each is what the oracle, derived from the generator's truth, says.
-  const Result expected = RunChild(ChildOptions{.argv = [] {
+  const Result expected = RunToExit(ChildOptions{.argv = [] {
     std::vector<std::string> argv = TenantArgs();
     argv.insert(argv.begin(), test_support::ConcordFakeBinary());
     argv.emplace_back("--expect");

@@ -65,11 +65,7 @@ std::string Missing(const std::vector<std::string>& from, const std::vector<std:
 
 class GeneratedTenantE2eTest : public ::testing::Test {
  protected:
-  struct Result {
-    int code = 0;
-    std::string out;
-    std::string err;
-  };
+  using Result = test_support::ChildResult;
 
   // Serves the generated tenant (with `extra` flags) and points the tenant's config at it.
   void Serve(std::vector<std::string> extra = {}) {
@@ -86,21 +82,12 @@ class GeneratedTenantE2eTest : public ::testing::Test {
     test_support::WriteFile(tmp_.File("concord.toml"), toml);
   }
 
-  static Result Run(ChildOptions options) {
-    ChildProcess child(std::move(options));
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
-  }
-
   Result Concord(std::vector<std::string> args) {
     ChildOptions options;
     options.argv = With({CONCORD_BIN, "--config", tmp_.File("concord.toml")}, std::move(args));
     options.env = {{"E2E_XERO_TOKEN", kXeroToken}, {"E2E_SCIM_TOKEN", kScimToken}};
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    return Run(std::move(options));
+    return test_support::RunToExit(std::move(options));
   }
 
   // What concord exported, projected as the oracle writes it, sorted.
@@ -118,9 +105,9 @@ class GeneratedTenantE2eTest : public ::testing::Test {
 
   // What `concord-fake --expect` says the tenant (with `extra` flags) must export.
   static std::vector<std::string> ExpectedProjection(std::vector<std::string> extra = {}) {
-    const Result expected =
-        Run(ChildOptions{.argv = With(With({test_support::ConcordFakeBinary()}, kTenant),
-                                      With(std::move(extra), {"--expect"}))});
+    const Result expected = test_support::RunToExit(
+        ChildOptions{.argv = With(With({test_support::ConcordFakeBinary()}, kTenant),
+                                  With(std::move(extra), {"--expect"}))});
     EXPECT_EQ(expected.code, 0) << expected.err;
     return SortedLines(expected.out);
   }

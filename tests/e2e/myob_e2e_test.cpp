@@ -30,14 +30,8 @@ constexpr const char* kMyobKey = "myob-key-e2e";
 constexpr const char* kMyobToken = "myob-token-e2e";
 constexpr const char* kScimToken = "scim-token-e2e";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An hour ago: old enough to be behind any cursor a first sync sets.
-const std::int64_t kEarlier = NowMs() - 3'600'000;
+const std::int64_t kEarlier = test_support::UnixMillisNow() - 3'600'000;
 
 // "2026-01-05T18:02:03.250": MYOB writes LastModified in UTC without a zone.
 std::string MyobTime(std::int64_t ms) {
@@ -115,11 +109,7 @@ struct Data {
   }
 };
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class MyobE2eTest : public ::testing::Test {
  protected:
@@ -157,12 +147,7 @@ class MyobE2eTest : public ::testing::Test {
         {"E2E_MYOB_TOKEN", kMyobToken}, {"E2E_MYOB_KEY", kMyobKey}, {"E2E_SCIM_TOKEN", kScimToken}};
     for (auto& [k, v] : env) options.env[k] = v;
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    ChildProcess child(options);
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
+    return test_support::RunToExit(std::move(options));
   }
 
   void Migrate() {
@@ -333,11 +318,12 @@ TEST_F(MyobE2eTest, IncrementalSendsTheCursorAndSeesOnlyChanges) {
   json::object& harbour = data.customers[0].as_object();
   harbour["Addresses"].as_array()[0].as_object()["Email"] = "mere@harbourlights.example";
   harbour["Addresses"].as_array()[2].as_object()["Email"] = "mere@harbourlights.example";
-  harbour["LastModified"] = MyobTime(NowMs());
+  harbour["LastModified"] = MyobTime(test_support::UnixMillisNow());
   data.customers[2].as_object()["IsActive"] = false;
-  data.customers[2].as_object()["LastModified"] = MyobTime(NowMs());
-  data.customers.push_back(Customer(
-      "c-new", "New Ltd", "", "", json::array{Address(1, "Nia New", "nia@new.example")}, NowMs()));
+  data.customers[2].as_object()["LastModified"] = MyobTime(test_support::UnixMillisNow());
+  data.customers.push_back(Customer("c-new", "New Ltd", "", "",
+                                    json::array{Address(1, "Nia New", "nia@new.example")},
+                                    test_support::UnixMillisNow()));
   ChangeData(data);
 
   const std::size_t targets_before = MyobTargets().size();
@@ -387,8 +373,9 @@ TEST_F(MyobE2eTest, RejectedTokenAndServerErrorsFailCleanlyWithCursorsUnmoved) {
   ASSERT_EQ(Sync({"--full"}).code, 0);
   const std::string before = Export();
   const std::int64_t cursors = QueryInt("SELECT sum(value_ms) FROM cursors");
-  data.customers.push_back(Customer(
-      "c-new", "New Ltd", "", "", json::array{Address(1, "Nia New", "nia@new.example")}, NowMs()));
+  data.customers.push_back(Customer("c-new", "New Ltd", "", "",
+                                    json::array{Address(1, "Nia New", "nia@new.example")},
+                                    test_support::UnixMillisNow()));
   ChangeData(data);
 
   auto rejected = Sync({}, {{"E2E_MYOB_TOKEN", "wrong"}});

@@ -28,14 +28,8 @@ constexpr const char* kRealm = "9130350000000001";
 constexpr const char* kQboToken = "qbo-token-e2e";
 constexpr const char* kScimToken = "scim-token-e2e";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An hour ago: old enough to be behind any cursor a first sync sets.
-const std::int64_t kEarlier = NowMs() - 3'600'000;
+const std::int64_t kEarlier = test_support::UnixMillisNow() - 3'600'000;
 
 // "2026-01-05T10:02:03-08:00": QBO writes local times with an offset.
 std::string QboTime(std::int64_t ms) {
@@ -116,11 +110,7 @@ struct Data {
   }
 };
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class QboE2eTest : public ::testing::Test {
  protected:
@@ -156,12 +146,7 @@ class QboE2eTest : public ::testing::Test {
     options.env = {{"E2E_QBO_TOKEN", kQboToken}, {"E2E_SCIM_TOKEN", kScimToken}};
     for (auto& [k, v] : env) options.env[k] = v;
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    ChildProcess child(options);
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
+    return test_support::RunToExit(std::move(options));
   }
 
   void Migrate() {
@@ -335,10 +320,13 @@ TEST_F(QboE2eTest, IncrementalSendsTheCursorAndSeesOnlyChanges) {
   // One customer changes its email, one is deactivated, one is new.
   data.customers[0].as_object()["PrimaryEmailAddr"] =
       json::object{{"Address", "mere@harbourlights.example"}};
-  data.customers[0].as_object()["MetaData"].as_object()["LastUpdatedTime"] = QboTime(NowMs());
+  data.customers[0].as_object()["MetaData"].as_object()["LastUpdatedTime"] =
+      QboTime(test_support::UnixMillisNow());
   data.customers[3].as_object()["Active"] = false;
-  data.customers[3].as_object()["MetaData"].as_object()["LastUpdatedTime"] = QboTime(NowMs());
-  data.customers.push_back(Customer("99", "New Ltd", "Nia", "New", "nia@new.example", NowMs()));
+  data.customers[3].as_object()["MetaData"].as_object()["LastUpdatedTime"] =
+      QboTime(test_support::UnixMillisNow());
+  data.customers.push_back(
+      Customer("99", "New Ltd", "Nia", "New", "nia@new.example", test_support::UnixMillisNow()));
   ChangeData(data);
 
   const std::size_t queries_before = QboQueries().size();
@@ -382,7 +370,8 @@ TEST_F(QboE2eTest, RejectedTokenAndServerErrorsFailCleanlyWithCursorsUnmoved) {
   ASSERT_EQ(Sync({"--full"}).code, 0);
   const std::string before = Export();
   const std::int64_t cursors = QueryInt("SELECT sum(value_ms) FROM cursors");
-  data.customers.push_back(Customer("99", "New Ltd", "Nia", "New", "nia@new.example", NowMs()));
+  data.customers.push_back(
+      Customer("99", "New Ltd", "Nia", "New", "nia@new.example", test_support::UnixMillisNow()));
   ChangeData(data);
 
   auto rejected = Sync({}, {{"E2E_QBO_TOKEN", "wrong"}});

@@ -25,14 +25,8 @@ constexpr const char* kXeroTenant = "b5a3c1d2-0000-4000-8000-000000000001";
 constexpr const char* kXeroToken = "xero-token-e2e";
 constexpr const char* kScimToken = "scim-token-e2e";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An hour ago: old enough to be behind any cursor a first sync sets.
-const std::int64_t kEarlier = NowMs() - 3'600'000;
+const std::int64_t kEarlier = test_support::UnixMillisNow() - 3'600'000;
 
 std::string XeroDate(std::int64_t ms) { return "/Date(" + std::to_string(ms) + "+0000)/"; }
 
@@ -90,11 +84,7 @@ struct Data {
   }
 };
 
-struct Result {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class SyncE2eTest : public ::testing::Test {
  protected:
@@ -148,12 +138,7 @@ class SyncE2eTest : public ::testing::Test {
   }
 
   Result Concord(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    ChildProcess child(ConcordOptions(std::move(args), std::move(env)));
-    Result result;
-    result.out = child.ReadToEnd(120s);
-    result.code = child.Wait();
-    result.err = child.Stderr();
-    return result;
+    return test_support::RunToExit(ConcordOptions(std::move(args), std::move(env)));
   }
 
   void Migrate() {
@@ -386,8 +371,8 @@ TEST_F(SyncE2eTest, PortalUserCreatedBeforeItsContactIsMergedIntoIt) {
   EXPECT_EQ(before[0].at("origin"), "portal");
   auto portal_person = before[0].at("person_id");
 
-  data.contacts.push_back(
-      Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "Hemi@Whare.example", NowMs()));
+  data.contacts.push_back(Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "Hemi@Whare.example",
+                                  test_support::UnixMillisNow()));
   ChangeData(data);
   auto sync = Sync();  // incremental: the new contact is within the cursor window
   ASSERT_EQ(sync.code, 0) << sync.err;
@@ -414,7 +399,7 @@ TEST_F(SyncE2eTest, IncrementalRunClosesOnlyTheReviewItemsItsChangeResolves) {
   ASSERT_EQ(Review().size(), 2u) << "the invalid email and the duplicate portal users";
 
   data.contacts[4] = Contact("4fae7a5c-6d8b-4c2e-9ab5-9e6bd2435e66", "Bad Email Ltd", "Ben", "Bad",
-                             "accounts@bad.example", NowMs());
+                             "accounts@bad.example", test_support::UnixMillisNow());
   ChangeData(data);
   auto sync = Sync();
   ASSERT_EQ(sync.code, 0) << sync.err;
@@ -435,7 +420,8 @@ TEST_F(SyncE2eTest, CrashBeforeCommitLeavesThePreviousStateAndCursor) {
   auto cursor = QueryInt("SELECT value_ms FROM cursors WHERE side = 'finance'");
   ASSERT_GT(cursor, 0);
 
-  data.contacts.push_back(Contact("c-new", "New Ltd", "Nia", "New", "nia@new.example", NowMs()));
+  data.contacts.push_back(
+      Contact("c-new", "New Ltd", "Nia", "New", "nia@new.example", test_support::UnixMillisNow()));
   ChangeData(data);
   std::this_thread::sleep_for(1100ms);  // the next cursor must differ from this one
   {
@@ -495,7 +481,8 @@ TEST_F(SyncE2eTest, ServerErrorsFailTheRunAndLeaveStateAndCursorsUnmoved) {
   auto before = Export();
   auto cursors = QueryInt("SELECT sum(value_ms) FROM cursors");
 
-  data.contacts.push_back(Contact("c-new", "New Ltd", "Nia", "New", "nia@new.example", NowMs()));
+  data.contacts.push_back(
+      Contact("c-new", "New Ltd", "Nia", "New", "nia@new.example", test_support::UnixMillisNow()));
   for (auto [xero, scim, connector] : {std::tuple{500, 0, "xero"}, {0, 500, "scim"}}) {
     data.xero_fail_status = xero;
     data.scim_fail_status = scim;
@@ -633,8 +620,8 @@ TEST_F(SyncE2eTest, MergeUndoBringsBothPersonsBackAndKeepsThemApart) {
   Migrate();
   ASSERT_EQ(Sync({"--full"}).code, 0);
   auto portal_only = Export();
-  data.contacts.push_back(
-      Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "hemi@whare.example", NowMs()));
+  data.contacts.push_back(Contact("c-hemi", "Whare Ltd", "Hemi", "Parata", "hemi@whare.example",
+                                  test_support::UnixMillisNow()));
   ChangeData(data);
   ASSERT_EQ(Sync().code, 0);
   ASSERT_EQ(Persons().size(), 1u);
@@ -738,7 +725,7 @@ TEST_F(SyncE2eTest, ErasureRequestRemovesPersonalDataEverywhere) {
   ASSERT_GT(QueryInt("SELECT count(*) FROM events WHERE reason LIKE '%ana@private.example%'"), 0);
 
   data.contacts[0].as_object()["ContactStatus"] = "GDPRREQUEST";
-  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(NowMs());
+  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(test_support::UnixMillisNow());
   ChangeData(data);
   auto r = Sync();
   ASSERT_EQ(r.code, 0) << r.err;
@@ -753,7 +740,7 @@ TEST_F(SyncE2eTest, ErasureRequestRemovesPersonalDataEverywhere) {
 
   // The source sends the record again as active: it stays erased.
   data.contacts[0].as_object()["ContactStatus"] = "ACTIVE";
-  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(NowMs() + 1000);
+  data.contacts[0].as_object()["UpdatedDateUTC"] = XeroDate(test_support::UnixMillisNow() + 1000);
   ChangeData(data);
   ASSERT_EQ(Sync().code, 0);
   EXPECT_EQ(Export().find("ana@private.example"), std::string::npos);

@@ -33,14 +33,8 @@ constexpr const char* kClientSecret = "client-secret-e2e-7f3a";
 constexpr const char* kSeed = "seed-refresh-e2e-91c2";
 constexpr const char* kScimToken = "scim-token-e2e";
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An hour ago: behind any cursor a first sync sets.
-const std::int64_t kEarlier = NowMs() - 3'600'000;
+const std::int64_t kEarlier = test_support::UnixMillisNow() - 3'600'000;
 
 json::object Contact(const std::string& id, const std::string& email) {
   return {{"ContactID", id},
@@ -73,10 +67,7 @@ struct Data {
   }
 };
 
-struct Result {
-  int code = 0;
-  std::string err;
-};
+using Result = test_support::ChildResult;
 
 class XeroOAuthE2eTest : public ::testing::Test {
  protected:
@@ -104,11 +95,7 @@ class XeroOAuthE2eTest : public ::testing::Test {
                    {"E2E_XERO_REFRESH", seed},
                    {"E2E_SCIM_TOKEN", kScimToken}};
     options.unset_env = {"CONCORD_DATABASE_URL", "CONCORD_FAILPOINT"};
-    ChildProcess child(options);
-    (void)child.ReadToEnd(120s);
-    Result result;
-    result.code = child.Wait();
-    result.err = child.Stderr();
+    Result result = test_support::RunToExit(std::move(options));
     logs_ += result.err;
     return result;
   }
@@ -178,7 +165,8 @@ TEST_F(XeroOAuthE2eTest, RefreshesOnceRotatesReusesAndRefreshesWhenExpired) {
   const std::string rotated = RefreshToken();
   EXPECT_FALSE(rotated.empty());
   EXPECT_NE(rotated, kSeed) << "the rotated refresh token is stored";
-  EXPECT_GT(std::stoll(*Text("SELECT access_expires_ms FROM oauth_tokens")), NowMs());
+  EXPECT_GT(std::stoll(*Text("SELECT access_expires_ms FROM oauth_tokens")),
+            test_support::UnixMillisNow());
   const std::string first_access = AccessToken();
 
   const Result second = Sync();

@@ -311,4 +311,19 @@ std::string ChildProcess::Describe(const std::string& what) const {
   return program_ + " (pid " + std::to_string(pid_) + "): " + what + "; stderr:\n" + err;
 }
 
+ChildResult RunToExit(ChildOptions options, std::chrono::milliseconds timeout) {
+  ChildProcess child(std::move(options));
+  ChildResult result;
+  result.out = child.ReadToEnd(timeout);
+  result.code = child.Wait();
+  result.err = child.Stderr();
+  return result;
+}
+
+std::int64_t UnixMillisNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace concord::test_support

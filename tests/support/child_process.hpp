@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -105,5 +106,20 @@ class ChildProcess {
   std::string stderr_path_;
   bool owns_stderr_file_ = false;
 };
+
+// What a child printed and how it ended.
+struct ChildResult {
+  int code = 0;     // as ChildProcess::Wait returns it
+  std::string out;  // all of stdout
+  std::string err;  // all of stderr
+};
+
+// Runs a child to its end: reads its stdout until it closes it (throws ChildProcessError after
+// `timeout`), waits for it and collects its stderr.
+[[nodiscard]] ChildResult RunToExit(ChildOptions options,
+                                    std::chrono::milliseconds timeout = std::chrono::minutes(2));
+
+// Milliseconds since the Unix epoch by the system clock, as the sources' timestamps count.
+[[nodiscard]] std::int64_t UnixMillisNow();
 
 }  // namespace concord::test_support
