@@ -1,5 +1,6 @@
 #include "store/pg.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace concord::store {
@@ -16,14 +17,21 @@ std::string TrimmedMessage(const char* message) {
   return text;
 }
 
-// Escapes one field for COPY's text format.
-void AppendCopyField(std::string& out, const Param& field) {
+// Escapes one field for COPY's text format, copying the runs between special characters whole.
+void AppendCopyField(std::string& out, const CopyField& field) {
   if (!field) {
     out += "\\N";
     return;
   }
-  for (char c : *field) {
-    switch (c) {
+  std::string_view rest = *field;
+  while (!rest.empty()) {
+    const auto special = static_cast<std::size_t>(
+        std::find_if(rest.begin(), rest.end(),
+                     [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; }) -
+        rest.begin());
+    out.append(rest.substr(0, special));
+    if (special == rest.size()) break;
+    switch (rest[special]) {
       case '\\':
         out += "\\\\";
         break;
@@ -33,15 +41,15 @@ void AppendCopyField(std::string& out, const Param& field) {
       case '\n':
         out += "\\n";
         break;
-      case '\r':
+      default:
         out += "\\r";
         break;
-      default:
-        out += c;
     }
+    rest.remove_prefix(special + 1);
   }
 }
 
+// COPY data is sent to the server in blocks of this size.
 constexpr std::size_t kCopyFlushBytes = 1 << 20;
 
 }  // namespace
@@ -165,10 +173,12 @@ void Connection::CopyBegin(std::string_view copy_sql) {
   copy_buffer_.clear();
 }
 
-void Connection::CopyRow(const std::vector<Param>& fields) {
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i) copy_buffer_ += '\t';
-    AppendCopyField(copy_buffer_, fields[i]);
+void Connection::CopyRow(std::initializer_list<CopyField> fields) {
+  bool first = true;
+  for (const auto& field : fields) {
+    if (!first) copy_buffer_ += '\t';
+    first = false;
+    AppendCopyField(copy_buffer_, field);
   }
   copy_buffer_ += '\n';
   if (copy_buffer_.size() >= kCopyFlushBytes) Flush();

@@ -29,6 +29,9 @@ class DbError : public std::runtime_error {
 
 // A query parameter: text or SQL NULL.
 using Param = std::optional<std::string>;
+// A COPY field: text or SQL NULL. A view: CopyRow encodes it before returning, so a row can
+// be written without copying its strings.
+using CopyField = std::optional<std::string_view>;
 
 class Result {
  public:
@@ -72,7 +75,7 @@ class Connection {
 
   // COPY ... FROM STDIN in text format. Rows are written with CopyRow; Finish ends it.
   void CopyBegin(std::string_view copy_sql);
-  void CopyRow(const std::vector<Param>& fields);
+  void CopyRow(std::initializer_list<CopyField> fields);
   void CopyEnd();
 
   // False once the server connection is lost.

@@ -166,19 +166,45 @@ INSERT INTO keep_separate (tenant_id, person_a, person_b, reason)
 VALUES ($1, least($2, $3), greatest($2, $3), $4) ON CONFLICT DO NOTHING)";
 
 // --- applying a run: COPY into staging, then one set-based statement per table ----------
+// Which canonical tables hold no row of the tenant yet. Those are written by COPY straight into
+// the table (a tenant's first sync): no staging copy, no upsert.
+inline constexpr std::string_view kTenantTablesEmpty = R"(
+SELECT NOT EXISTS (SELECT 1 FROM finance_records WHERE tenant_id = $1),
+       NOT EXISTS (SELECT 1 FROM portal_users WHERE tenant_id = $1),
+       NOT EXISTS (SELECT 1 FROM persons WHERE tenant_id = $1),
+       NOT EXISTS (SELECT 1 FROM links WHERE tenant_id = $1))";
+// The direct COPYs take the columns of the staging tables below, in the same order.
+inline constexpr std::string_view kCopyFinanceDirect = R"(
+COPY finance_records (source, remote_id, account_id, account_name, given_name, family_name,
+                      email, email2, status, updated_at, raw, match_keys, tenant_id, last_run)
+FROM STDIN)";
+inline constexpr std::string_view kCopyPortalDirect = R"(
+COPY portal_users (source, remote_id, user_name, email, given_name, family_name, display_name,
+                   active, deleted, updated_at, groups, entitlements, raw, match_keys, tenant_id,
+                   last_run)
+FROM STDIN)";
+inline constexpr std::string_view kCopyPersonsDirect = R"(
+COPY persons (id, status, origin, email, given_name, family_name, display_name, created_run,
+              merged_into, merged_from, memberships, tenant_id)
+FROM STDIN)";
+inline constexpr std::string_view kCopyLinksDirect = R"(
+COPY links (side, source, remote_id, person_id, rule, status, evidence, permissions, tenant_id,
+            run_id)
+FROM STDIN)";
+
 inline constexpr std::string_view kStageFinance = R"(
 CREATE TEMP TABLE stage_finance (
   source text, remote_id text, account_id text, account_name text, given_name text,
   family_name text, email text, email2 text, status text, updated_at bigint, raw text,
-  match_keys text[]
+  match_keys text[], tenant_id text, last_run bigint
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyFinance = "COPY stage_finance FROM STDIN";
 inline constexpr std::string_view kUpsertFinance = R"(
 INSERT INTO finance_records (tenant_id, source, remote_id, account_id, account_name, given_name,
                              family_name, email, email2, status, updated_at, raw, last_run,
                              match_keys)
-SELECT $1, source, remote_id, account_id, account_name, given_name, family_name, email, email2,
-       status, updated_at, raw, $2, match_keys
+SELECT tenant_id, source, remote_id, account_id, account_name, given_name, family_name, email,
+       email2, status, updated_at, raw, last_run, match_keys
 FROM stage_finance
 ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   account_id = EXCLUDED.account_id, account_name = EXCLUDED.account_name,
@@ -195,15 +221,15 @@ inline constexpr std::string_view kStagePortal = R"(
 CREATE TEMP TABLE stage_portal (
   source text, remote_id text, user_name text, email text, given_name text, family_name text,
   display_name text, active boolean, deleted boolean, updated_at bigint, groups text[],
-  entitlements text[], raw text, match_keys text[]
+  entitlements text[], raw text, match_keys text[], tenant_id text, last_run bigint
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyPortal = "COPY stage_portal FROM STDIN";
 inline constexpr std::string_view kUpsertPortal = R"(
 INSERT INTO portal_users (tenant_id, source, remote_id, user_name, email, given_name, family_name,
                           display_name, active, deleted, updated_at, groups, entitlements, raw,
                           last_run, match_keys)
-SELECT $1, source, remote_id, user_name, email, given_name, family_name, display_name, active,
-       deleted, updated_at, groups, entitlements, raw, $2, match_keys
+SELECT tenant_id, source, remote_id, user_name, email, given_name, family_name, display_name,
+       active, deleted, updated_at, groups, entitlements, raw, last_run, match_keys
 FROM stage_portal
 ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
   user_name = EXCLUDED.user_name, email = EXCLUDED.email, given_name = EXCLUDED.given_name,
@@ -218,13 +244,14 @@ ON CONFLICT (tenant_id, source, remote_id) DO UPDATE SET
 inline constexpr std::string_view kStagePersons = R"(
 CREATE TEMP TABLE stage_persons (
   id text, status text, origin text, email text, given_name text, family_name text,
-  display_name text, created_run bigint, merged_into text, merged_from text[], memberships jsonb
+  display_name text, created_run bigint, merged_into text, merged_from text[], memberships jsonb,
+  tenant_id text
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyPersons = "COPY stage_persons FROM STDIN";
 inline constexpr std::string_view kUpsertPersons = R"(
 INSERT INTO persons (tenant_id, id, status, origin, email, given_name, family_name, display_name,
                      created_run, merged_into, merged_from, memberships)
-SELECT $1, id, status, origin, email, given_name, family_name, display_name, created_run,
+SELECT tenant_id, id, status, origin, email, given_name, family_name, display_name, created_run,
        merged_into, merged_from, memberships
 FROM stage_persons
 ON CONFLICT (tenant_id, id) DO UPDATE SET
@@ -236,13 +263,13 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET
 inline constexpr std::string_view kStageLinks = R"(
 CREATE TEMP TABLE stage_links (
   side text, source text, remote_id text, person_id text, rule text, status text, evidence text,
-  permissions text[]
+  permissions text[], tenant_id text, run_id bigint
 ) ON COMMIT DROP)";
 inline constexpr std::string_view kCopyLinks = "COPY stage_links FROM STDIN";
 inline constexpr std::string_view kUpsertLinks = R"(
 INSERT INTO links (tenant_id, side, source, remote_id, person_id, rule, status, evidence,
                    permissions, run_id)
-SELECT $1, side, source, remote_id, person_id, rule, status, evidence, permissions, $2
+SELECT tenant_id, side, source, remote_id, person_id, rule, status, evidence, permissions, run_id
 FROM stage_links
 ON CONFLICT (tenant_id, side, source, remote_id) DO UPDATE SET
   person_id = EXCLUDED.person_id, rule = EXCLUDED.rule, status = EXCLUDED.status,

@@ -197,6 +197,19 @@ TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
   EXPECT_EQ(exported[0].finance[0].email, "Mere@Example.com");
   ASSERT_EQ(exported[0].portal.size(), 1u);
   EXPECT_EQ(exported[0].portal[0].user_name, "mere@example.com");
+
+  // The first apply copied straight into the tenant's empty tables; the same rows again are
+  // staged and upserted (a direct copy would break the primary keys) to the same state.
+  auto second = store.StartRun("acme", "manual", "full", false);
+  store.Apply(Commit(second, lease, plan));
+  auto again = store.LoadState("acme");
+  EXPECT_EQ(again.persons, state.persons);
+  EXPECT_EQ(again.links, state.links);
+  ASSERT_EQ(again.finance.size(), 1u);
+  EXPECT_EQ(again.finance[0].account_name, state.finance[0].account_name);
+  ASSERT_EQ(again.portal.size(), 1u);
+  EXPECT_EQ(again.portal[0].groups, u.groups);
+  EXPECT_TRUE(again.portal[0].deleted);
 }
 
 TEST_F(StoreTest, ReviewItemsAreOpenedOnceAndClosedWhenTheSituationGoesAway) {
