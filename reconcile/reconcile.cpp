@@ -1164,9 +1164,12 @@ class Planner {
         plan.events.push_back(std::move(merge->second));
       }
       ForEachMember(w, [&](const Record& r) {
-        if (r.change == LinkChange::kNew || r.change == LinkChange::kMoved) {
-          EmitLinked(plan, r);
+        if (r.change != LinkChange::kNew && r.change != LinkChange::kMoved) return;
+        if (FoundedBy(w, r)) {
+          ++plan.counts.linked;  // the `created` event explains this link
+          return;
         }
+        EmitLinked(plan, r);
       });
       for (; orphan != orphan_moves_.end() && orphan->person == p; ++orphan) {
         const Link& old = state_.links[static_cast<std::size_t>(orphan->link)];
@@ -1192,6 +1195,15 @@ class Planner {
     for (int m = w.member_begin; m < w.member_end; ++m) {
       fn(records_[static_cast<std::size_t>(members_[static_cast<std::size_t>(m)])]);
     }
+  }
+
+  // Whether `r` founded the new person `w` with a link of its own making. The person's
+  // `created` event names that record, its rule and its email key, so a `linked` event would
+  // say it all again: a first sync would log two events for most persons. A founder whose
+  // link moved from another person keeps its `relinked` event, which names where it was.
+  bool FoundedBy(const WorkPerson& w, const Record& r) const {
+    return w.before == nullptr && w.founder != kNone && r.link == kNone &&
+           &r == &records_[static_cast<std::size_t>(w.founder)];
   }
 
   void EmitCreated(Plan& plan, const WorkPerson& w) {

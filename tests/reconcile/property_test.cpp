@@ -318,7 +318,9 @@ void ExpectExplained(const Plan& plan, const State& before) {
     EXPECT_FALSE(e.reason.empty());
     EXPECT_FALSE(e.person_id.empty());
     if (e.kind == EventKind::kCreated) created.insert(e.person_id);
-    if (e.kind == EventKind::kLinked || e.kind == EventKind::kRelinked) {
+    // A created person's founding record: its link is explained by the `created` event.
+    if (e.kind == EventKind::kCreated || e.kind == EventKind::kLinked ||
+        e.kind == EventKind::kRelinked) {
       ASSERT_EQ(e.subjects.size(), 1u);
       linked.insert({e.person_id, e.subjects[0].remote_id});
     }
