@@ -1,5 +1,6 @@
 #include "connectors/json_fields.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <charconv>
 #include <cmath>
@@ -13,7 +14,10 @@ namespace json = boost::json;
 
 json::object ParseObject(std::string_view body) {
   boost::system::error_code error;
-  json::value document = json::parse(body, error);
+  // A page is parsed, read once and dropped: an arena that grows by blocks and is freed in one
+  // go spares the allocator a call per value (most of a page's parsing time went to malloc).
+  json::value document =
+      json::parse(body, error, json::make_shared_resource<json::monotonic_resource>());
   if (error) throw MalformedPage("invalid JSON: " + error.message());
   if (!document.is_object()) {
     throw MalformedPage("expected a JSON object, got " + std::string(KindName(document)));

@@ -1,7 +1,7 @@
 #include "store/pg.hpp"
 
-#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace concord::store {
 namespace {
@@ -17,6 +17,18 @@ std::string TrimmedMessage(const char* message) {
   return text;
 }
 
+// Where the first of the characters COPY's text format escapes is in `text` (its size if
+// none). They are rare, so four vectorised memchr passes beat a loop over the bytes.
+std::size_t FirstSpecial(std::string_view text) {
+  std::size_t first = text.size();
+  for (char c : {'\\', '\t', '\n', '\r'}) {
+    if (const void* at = std::memchr(text.data(), c, first)) {
+      first = static_cast<std::size_t>(static_cast<const char*>(at) - text.data());
+    }
+  }
+  return first;
+}
+
 // Escapes one field for COPY's text format, copying the runs between special characters whole.
 void AppendCopyField(std::string& out, const CopyField& field) {
   if (!field) {
@@ -25,10 +37,7 @@ void AppendCopyField(std::string& out, const CopyField& field) {
   }
   std::string_view rest = *field;
   while (!rest.empty()) {
-    const auto special = static_cast<std::size_t>(
-        std::find_if(rest.begin(), rest.end(),
-                     [](char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; }) -
-        rest.begin());
+    const auto special = FirstSpecial(rest);
     out.append(rest.substr(0, special));
     if (special == rest.size()) break;
     switch (rest[special]) {
