@@ -324,6 +324,8 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
     add_keys(reconcile::NeighbourKeys(u, rules));
     records.push_back({Side::kPortal, u.source, u.remote_id});
   }
+  Transaction snapshot(conn_, sql::kBeginHood);
+  conn_.Exec(sql::kHoodWithoutJit);
   std::multimap<std::string, std::string> separate;
   auto pairs = conn_.Exec(sql::kLoadKeepSeparate, {tenant_id});
   for (int i = 0; i < pairs.Rows(); ++i) {
@@ -334,15 +336,14 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
   }
 
   while (!keys.empty() || !records.empty() || !persons.empty()) {
-    std::vector<std::string> sides, sources, remote_ids;
+    // Each side's table is probed for its own records only.
+    std::vector<std::string> sources[2], remote_ids[2];
     for (const auto& r : records) {
-      sides.push_back(Str(ToString(r.side)));
-      sources.push_back(r.source);
-      remote_ids.push_back(r.remote_id);
+      const int s = r.side == Side::kFinance ? 0 : 1;
+      sources[s].push_back(r.source);
+      remote_ids[s].push_back(r.remote_id);
     }
     const auto key_list = TextArrayLiteral(keys);
-    const auto source_list = TextArrayLiteral(sources);
-    const auto remote_list = TextArrayLiteral(remote_ids);
     keys.clear();
     records.clear();
     // Records: new ones bring their keys, and their links must be followed.
@@ -353,13 +354,15 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
       new_records.push_back(std::move(ref));
       return true;
     };
-    auto f = conn_.Exec(sql::kHoodFinance, {tenant_id, key_list, source_list, remote_list});
+    auto f = conn_.Exec(sql::kHoodFinance, {tenant_id, key_list, TextArrayLiteral(sources[0]),
+                                            TextArrayLiteral(remote_ids[0])});
     for (int i = 0; i < f.Rows(); ++i) {
       if (take({Side::kFinance, Str(f.Text(i, 0)), Str(f.Text(i, 1))}, f, i, 10)) {
         state.finance.push_back(ReadFinance(f, i));
       }
     }
-    auto p = conn_.Exec(sql::kHoodPortal, {tenant_id, key_list, source_list, remote_list});
+    auto p = conn_.Exec(sql::kHoodPortal, {tenant_id, key_list, TextArrayLiteral(sources[1]),
+                                           TextArrayLiteral(remote_ids[1])});
     for (int i = 0; i < p.Rows(); ++i) {
       if (take({Side::kPortal, Str(p.Text(i, 0)), Str(p.Text(i, 1))}, p, i, 12)) {
         state.portal.push_back(ReadPortal(p, i));
@@ -407,6 +410,7 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
       }
     }
   }
+  snapshot.Commit();
   return state;
 }
 
