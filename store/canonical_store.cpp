@@ -41,7 +41,7 @@ reconcile::Person ReadPerson(const Result& rows, int i) {
   return p;
 }
 
-// One row of kLoadFinance / kHoodFinance.
+// One row of kLoadFinance / kHoodFinanceByKey / kHoodFinanceById.
 reconcile::FinancePerson ReadFinance(const Result& rows, int i) {
   reconcile::FinancePerson r;
   r.source = rows.Text(i, 0);
@@ -57,7 +57,7 @@ reconcile::FinancePerson ReadFinance(const Result& rows, int i) {
   return r;
 }
 
-// One row of kLoadPortal / kHoodPortal.
+// One row of kLoadPortal / kHoodPortalByKey / kHoodPortalById.
 reconcile::PortalUser ReadPortal(const Result& rows, int i) {
   reconcile::PortalUser u;
   u.source = rows.Text(i, 0);
@@ -336,6 +336,8 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
     add_keys(reconcile::NeighbourKeys(u, rules));
     records.push_back({Side::kPortal, u.source, u.remote_id});
   }
+  Transaction snapshot(conn_, sql::kBeginHood);
+  conn_.Exec(sql::kHoodWithoutJit);
   std::multimap<std::string, std::string> separate;
   auto pairs = conn_.Exec(sql::kLoadKeepSeparate, {tenant_id});
   for (int i = 0; i < pairs.Rows(); ++i) {
@@ -346,17 +348,9 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
   }
 
   while (!keys.empty() || !records.empty() || !persons.empty()) {
-    std::vector<std::string> sides, sources, remote_ids;
-    for (const auto& r : records) {
-      sides.push_back(Str(ToString(r.side)));
-      sources.push_back(r.source);
-      remote_ids.push_back(r.remote_id);
-    }
     const auto key_list = TextArrayLiteral(keys);
-    const auto source_list = TextArrayLiteral(sources);
-    const auto remote_list = TextArrayLiteral(remote_ids);
+    const bool by_key = !keys.empty();
     keys.clear();
-    records.clear();
     // Records: new ones bring their keys, and their links must be followed.
     std::vector<reconcile::SubjectRef> new_records;
     auto take = [&](reconcile::SubjectRef ref, const Result& rows, int i, int keys_column) {
@@ -365,17 +359,42 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
       new_records.push_back(std::move(ref));
       return true;
     };
-    auto f = conn_.Exec(sql::kHoodFinance, {tenant_id, key_list, source_list, remote_list});
-    for (int i = 0; i < f.Rows(); ++i) {
-      if (take({Side::kFinance, Str(f.Text(i, 0)), Str(f.Text(i, 1))}, f, i, 10)) {
-        state.finance.push_back(ReadFinance(f, i));
+    auto take_finance = [&](const Result& f) {
+      for (int i = 0; i < f.Rows(); ++i) {
+        if (take({Side::kFinance, Str(f.Text(i, 0)), Str(f.Text(i, 1))}, f, i, 10)) {
+          state.finance.push_back(ReadFinance(f, i));
+        }
       }
+    };
+    auto take_portal = [&](const Result& p) {
+      for (int i = 0; i < p.Rows(); ++i) {
+        if (take({Side::kPortal, Str(p.Text(i, 0)), Str(p.Text(i, 1))}, p, i, 12)) {
+          state.portal.push_back(ReadPortal(p, i));
+        }
+      }
+    };
+    if (by_key) {
+      take_finance(conn_.Exec(sql::kHoodFinanceByKey, {tenant_id, key_list}));
+      take_portal(conn_.Exec(sql::kHoodPortalByKey, {tenant_id, key_list}));
     }
-    auto p = conn_.Exec(sql::kHoodPortal, {tenant_id, key_list, source_list, remote_list});
-    for (int i = 0; i < p.Rows(); ++i) {
-      if (take({Side::kPortal, Str(p.Text(i, 0)), Str(p.Text(i, 1))}, p, i, 12)) {
-        state.portal.push_back(ReadPortal(p, i));
-      }
+    // Named records the keys did not bring (a changed email, none, a record new to the store)
+    // are looked up by id; most fetched records come back with the keys they were stored with,
+    // and probing them again cost as much as the key look-up.
+    std::vector<std::string> sources[2], remote_ids[2];
+    for (const auto& r : records) {
+      if (records_seen.contains(r)) continue;
+      const int s = r.side == Side::kFinance ? 0 : 1;
+      sources[s].push_back(r.source);
+      remote_ids[s].push_back(r.remote_id);
+    }
+    records.clear();
+    if (!remote_ids[0].empty()) {
+      take_finance(conn_.Exec(sql::kHoodFinanceById, {tenant_id, TextArrayLiteral(sources[0]),
+                                                      TextArrayLiteral(remote_ids[0])}));
+    }
+    if (!remote_ids[1].empty()) {
+      take_portal(conn_.Exec(sql::kHoodPortalById, {tenant_id, TextArrayLiteral(sources[1]),
+                                                    TextArrayLiteral(remote_ids[1])}));
     }
 
     // Links of the new records and of the frontier persons.
@@ -419,6 +438,7 @@ reconcile::State CanonicalStore::LoadNeighbourhood(
       }
     }
   }
+  snapshot.Commit();
   return state;
 }
 

@@ -152,7 +152,8 @@ class CanonicalStore {
   [[nodiscard]] reconcile::State LoadState(const std::string& tenant_id);
 
   // The stored neighbourhood of these fetched records (reconcile/neighbourhood.hpp): what an
-  // incremental run must load, and no more. Only valid while StoredKeysMatch(rules).
+  // incremental run must load, and no more. Only valid while StoredKeysMatch(rules). Reads in
+  // a read-only transaction of its own (one snapshot for every hop): call it outside one.
   [[nodiscard]] reconcile::State LoadNeighbourhood(
       const std::string& tenant_id, const std::vector<reconcile::FinancePerson>& finance,
       const std::vector<reconcile::PortalUser>& portal, const reconcile::LooseRules& rules);

@@ -87,54 +87,62 @@ FROM persons WHERE tenant_id = $1)";
 inline constexpr std::string_view kLoadLinks = R"(
 SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
 FROM links WHERE tenant_id = $1)";
+// Every hop of a neighbourhood reads one snapshot. JIT is off for them: a few thousand index
+// probes are estimated dear enough to be compiled, and compiling (inlining, optimising) cost
+// 0.2-0.3 s a statement where running them takes 0.03 s.
+inline constexpr std::string_view kBeginHood = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+inline constexpr std::string_view kHoodWithoutJit = "SELECT set_config('jit', 'off', true)";
 // The neighbourhood (reconcile/neighbourhood.hpp), one hop at a time: records sharing a key
-// with $2 or named by ($3 source, $4 remote_id); links of records ($2 side, $3, $4) or of
+// with $2, or named by ($2 source, $3 remote_id); links of records ($2 side, $3, $4) or of
 // persons $5; persons $2 and the persons merged into them. Columns as the kLoad* above, plus
-// the record's match_keys. Every look-up is a LATERAL probe of one index per key or id: an OR,
-// a `match_keys && $2` with thousands of keys, or a join the planner may turn inside out all
-// end up scanning the table. A row found twice is skipped by the caller.
-inline constexpr std::string_view kHoodFinance = R"(
+// the record's match_keys. Every look-up is a probe of one index per key or id, made so by
+// `OFFSET 0`: without it the planner flattens the LATERAL subquery into a join and, for a few
+// thousand ids, hashes the whole table (a sequential scan of 100,000 records or 200,000 links
+// spilling to disk: 0.4-0.7 s a statement at 100k). An OR, or `match_keys && $2` with thousands
+// of keys, scan the table too. A row found twice is skipped by the caller.
+inline constexpr std::string_view kHoodFinanceByKey = R"(
 SELECT f.* FROM unnest($2::text[]) AS k (key) CROSS JOIN LATERAL (
   SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
          status, updated_at, match_keys
-  FROM finance_records WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key]) f
-UNION ALL
-SELECT f.* FROM unnest($3::text[], $4::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
+  FROM finance_records WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key] OFFSET 0) f)";
+inline constexpr std::string_view kHoodFinanceById = R"(
+SELECT f.* FROM unnest($2::text[], $3::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
   SELECT source, remote_id, account_id, account_name, given_name, family_name, email, email2,
          status, updated_at, match_keys
   FROM finance_records
-  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id) f)";
-inline constexpr std::string_view kHoodPortal = R"(
+  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id OFFSET 0) f)";
+inline constexpr std::string_view kHoodPortalByKey = R"(
 SELECT u.* FROM unnest($2::text[]) AS k (key) CROSS JOIN LATERAL (
   SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
          updated_at, groups, entitlements, deleted, match_keys
-  FROM portal_users WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key]) u
-UNION ALL
-SELECT u.* FROM unnest($3::text[], $4::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
+  FROM portal_users WHERE tenant_id = $1 AND match_keys @> ARRAY[k.key] OFFSET 0) u)";
+inline constexpr std::string_view kHoodPortalById = R"(
+SELECT u.* FROM unnest($2::text[], $3::text[]) AS r (source, remote_id) CROSS JOIN LATERAL (
   SELECT source, remote_id, user_name, email, given_name, family_name, display_name, active,
          updated_at, groups, entitlements, deleted, match_keys
   FROM portal_users
-  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id) u)";
+  WHERE tenant_id = $1 AND source = r.source AND remote_id = r.remote_id OFFSET 0) u)";
 inline constexpr std::string_view kHoodLinks = R"(
 SELECT l.* FROM unnest($5::text[]) AS p (person_id) CROSS JOIN LATERAL (
   SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
-  FROM links WHERE tenant_id = $1 AND person_id = p.person_id) l
+  FROM links WHERE tenant_id = $1 AND person_id = p.person_id OFFSET 0) l
 UNION ALL
 SELECT l.* FROM unnest($2::text[], $3::text[], $4::text[]) AS r (side, source, remote_id)
 CROSS JOIN LATERAL (
   SELECT side, source, remote_id, person_id, rule, status, evidence, permissions
   FROM links
-  WHERE tenant_id = $1 AND side = r.side AND source = r.source AND remote_id = r.remote_id) l)";
+  WHERE tenant_id = $1 AND side = r.side AND source = r.source AND remote_id = r.remote_id
+  OFFSET 0) l)";
 inline constexpr std::string_view kHoodPersons = R"(
 SELECT p.* FROM unnest($2::text[]) AS i (id) CROSS JOIN LATERAL (
   SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
          merged_into, merged_from, memberships
-  FROM persons WHERE tenant_id = $1 AND id = i.id) p
+  FROM persons WHERE tenant_id = $1 AND id = i.id OFFSET 0) p
 UNION ALL
 SELECT p.* FROM unnest($2::text[]) AS i (id) CROSS JOIN LATERAL (
   SELECT id, status, origin, email, given_name, family_name, display_name, created_run,
          merged_into, merged_from, memberships
-  FROM persons WHERE tenant_id = $1 AND merged_into = i.id) p)";
+  FROM persons WHERE tenant_id = $1 AND merged_into = i.id OFFSET 0) p)";
 // After a large apply: fresh statistics, so the next run's look-ups are planned on the real
 // sizes rather than on an empty table's (autovacuum would get there, but a minute later).
 inline constexpr std::string_view kAnalyzeCanonical =
