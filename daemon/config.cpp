@@ -230,12 +230,13 @@ FinanceConfig ParseFinance(const Table& t) {
   f.kind = t.String("kind");
   if (f.kind == "xero") {
     t.AllowOnly({"kind", "base_url", "access_token", "client_id", "client_secret", "token_url",
-                 "refresh_token", "day_limit", "xero_tenant_id", "webhook_key", "page_size",
-                 "ca_file", "timeout_seconds", "max_retries", "max_retry_wait_seconds",
+                 "refresh_token", "day_limit", "minute_limit", "xero_tenant_id", "webhook_key",
+                 "page_size", "ca_file", "timeout_seconds", "max_retries", "max_retry_wait_seconds",
                  "retry_budget_seconds"});
     f.xero_tenant_id = t.String("xero_tenant_id");
     ParseXeroAuth(t, f);
     f.day_limit = static_cast<int>(t.Integer("day_limit", f.day_limit, 1, 1'000'000));
+    f.minute_limit = static_cast<int>(t.Integer("minute_limit", f.minute_limit, 1, 1'000'000));
     if (t.Has("webhook_key")) f.webhook_key = t.Secret("webhook_key");
   } else if (f.kind == "qbo") {
     t.AllowOnly({"kind", "base_url", "access_token", "realm_id", "verifier_token", "minorversion",

@@ -48,8 +48,10 @@ struct FinanceConfig {
   std::optional<SecretRef> client_secret;
   std::string token_url = "https://identity.xero.com/connect/token";
   std::optional<SecretRef> refresh_token;
-  // xero only: calls a day for this tenant (Xero's default plan allows 5,000).
+  // xero only: calls a day for this tenant (Xero's default plan allows 5,000), and calls in
+  // any rolling minute (Xero allows 60).
   int day_limit = 5000;
+  int minute_limit = 60;
   std::string realm_id;   // qbo only: the company id
   int minorversion = 75;  // qbo only
   // myob only: the developer key (x-myobapi-key) and, when the company file has its own

@@ -119,7 +119,8 @@ std::unique_ptr<connectors::FinanceSource> MakeXero(const FinanceConfig& f,
   connectors::XeroSettings settings{
       f.base_url, {}, f.xero_tenant_id, f.page_size, Outbound(f.http, context.tenant_id)};
   connectors::XeroAccess access;
-  access.limiter = TenantLimiter(context.tenant_id, {.per_day = f.day_limit});
+  access.limiter =
+      TenantLimiter(context.tenant_id, {.per_minute = f.minute_limit, .per_day = f.day_limit});
   access.on_limit = [tenant = context.tenant_id,
                      metrics = context.metrics](std::string_view limit) {
     Log(Level::kWarn, "rate_limit_hit",

@@ -114,7 +114,8 @@ TEST(ConfigTest, XeroOAuthRefresh) {
   const std::string oauth =
       Replace(kContract, "access_token = \"env:ACME_XERO_TOKEN\"",
               "client_id = \"app-1\"\nclient_secret = \"env:XERO_SECRET\"\n"
-              "refresh_token = \"file:/run/secrets/xero-refresh\"\nday_limit = 1000");
+              "refresh_token = \"file:/run/secrets/xero-refresh\"\nday_limit = 1000\n"
+              "minute_limit = 30");
   const auto config = ParseConfig(oauth, "test.toml", "");
   const FinanceConfig& f = config.Tenant("acme").finance;
   EXPECT_EQ(f.client_id, "app-1");
@@ -124,8 +125,10 @@ TEST(ConfigTest, XeroOAuthRefresh) {
   EXPECT_EQ(f.refresh_token->reference, "file:/run/secrets/xero-refresh");
   EXPECT_EQ(f.token_url, "https://identity.xero.com/connect/token");
   EXPECT_EQ(f.day_limit, 1000);
+  EXPECT_EQ(f.minute_limit, 30);
   EXPECT_TRUE(f.access_token.reference.empty());
   EXPECT_EQ(ParseConfig(kContract, "test.toml", "").Tenant("acme").finance.day_limit, 5000);
+  EXPECT_EQ(ParseConfig(kContract, "test.toml", "").Tenant("acme").finance.minute_limit, 60);
 
   const std::string both = Replace(kContract, "access_token = \"env:ACME_XERO_TOKEN\"",
                                    "access_token = \"env:ACME_XERO_TOKEN\"\nclient_id = \"a\"\n"
@@ -143,6 +146,7 @@ TEST(ConfigTest, XeroOAuthRefresh) {
        "tenant[0].finance.client_secret"},
       {"client_secret = \"env:XERO_SECRET\"\n", "", "tenant[0].finance.client_secret"},
       {"day_limit = 1000", "day_limit = 0", "tenant[0].finance.day_limit"},
+      {"minute_limit = 30", "minute_limit = 0", "tenant[0].finance.minute_limit"},
       {"day_limit = 1000", "token_url = \"ftp://x\"", "tenant[0].finance.token_url"},
       {"client_id = \"app-1\"", "client_id = \"\"", "tenant[0].finance.client_id"},
   };
