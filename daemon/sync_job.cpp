@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
-#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -32,6 +31,13 @@ struct Fetched {
 
 using RecordKey = std::pair<std::string_view, std::string_view>;  // (source, remote id)
 
+struct RecordKeyHash {
+  std::size_t operator()(const RecordKey& key) const {
+    const std::hash<std::string_view> hash;
+    return hash(key.first) * 31 + hash(key.second);
+  }
+};
+
 template <typename Record>
 std::set<RecordKey> KeysOf(const std::vector<Record>& records) {
   std::set<RecordKey> keys;
@@ -57,7 +63,8 @@ void Overlay(std::vector<Record>& stored, std::vector<Record>& fetched) {
   constexpr auto kNew = static_cast<std::size_t>(-1);
   std::vector<std::size_t> slot(fetched.size(), kNew);
   {
-    std::map<RecordKey, std::size_t> index;
+    std::unordered_map<RecordKey, std::size_t, RecordKeyHash> index;
+    index.reserve(stored.size());
     for (std::size_t i = 0; i < stored.size(); ++i) {
       index.emplace(RecordKey(stored[i].source, stored[i].remote_id), i);
     }
@@ -74,13 +81,6 @@ void Overlay(std::vector<Record>& stored, std::vector<Record>& fetched) {
     }
   }
 }
-
-struct RecordKeyHash {
-  std::size_t operator()(const RecordKey& key) const {
-    const std::hash<std::string_view> hash;
-    return hash(key.first) * 31 + hash(key.second);
-  }
-};
 
 // A source that repeats a record on two pages (it changed during the read) must not be
 // applied twice: the later copy wins. Keys are views and hashed: a 1M-person read spent
