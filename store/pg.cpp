@@ -167,6 +167,27 @@ Result Connection::Exec(std::string_view sql, const std::vector<Param>& params) 
   return Result(result);
 }
 
+Result Connection::ExecPrepared(std::string_view sql, const std::vector<Param>& params) {
+  auto it = prepared_.find(std::string(sql));
+  if (it == prepared_.end()) {
+    std::string name = "concord_" + std::to_string(prepared_.size() + 1);
+    std::string text(sql);
+    PGresult* result = PQprepare(conn_.get(), name.c_str(), text.c_str(),
+                                 static_cast<int>(params.size()), nullptr);
+    ThrowIfFailed(conn_.get(), result, "database error");
+    PQclear(result);
+    it = prepared_.emplace(std::move(text), std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PGresult* result =
+      PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()),
+                     values.data(), nullptr, nullptr, 0);
+  ThrowIfFailed(conn_.get(), result, "database error");
+  return Result(result);
+}
+
 void Connection::ExecScript(std::string_view sql) {
   std::string text(sql);
   PGresult* result = PQexec(conn_.get(), text.c_str());

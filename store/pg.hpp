@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace concord::store {
@@ -70,6 +71,9 @@ class Connection {
   explicit Connection(const ConnectionSettings& settings);
 
   Result Exec(std::string_view sql, const std::vector<Param>& params = {});
+  // Exec for a statement run many times on a long-lived connection (the API's reads): it is
+  // prepared on its first use here, and later calls skip parsing and planning.
+  Result ExecPrepared(std::string_view sql, const std::vector<Param>& params = {});
   // Runs several statements without parameters (migrations).
   void ExecScript(std::string_view sql);
 
@@ -90,6 +94,7 @@ class Connection {
 
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
   std::string copy_buffer_;
+  std::unordered_map<std::string, std::string> prepared_;  // statement -> its name here
 };
 
 // BEGIN on construction; ROLLBACK in the destructor unless Commit() was called.

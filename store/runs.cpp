@@ -31,7 +31,7 @@ RunRow ReadRun(const Result& r, int row) {
 }  // namespace
 
 std::optional<RunRow> RunsStore::Run(std::int64_t run_id) {
-  auto r = conn_.Exec(sql::kRunById, {Num(run_id)});
+  auto r = conn_.ExecPrepared(sql::kRunById, {Num(run_id)});
   if (r.Rows() == 0) return std::nullopt;
   return ReadRun(r, 0);
 }

@@ -311,6 +311,14 @@ TEST_F(StoreTest, MergeSnapshotsAndKeepSeparateDecisionsRoundTrip) {
   EXPECT_EQ(store.LoadState("acme").keep_separate[0], (reconcile::KeepSeparate{"p3", "p4"}));
 }
 
+TEST_F(StoreTest, PreparedStatementsArePreparedOncePerConnection) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(conn_.ExecPrepared("SELECT $1::int + 1", {std::to_string(i)}).Int(0, 0), i + 1);
+  }
+  EXPECT_EQ(conn_.ExecPrepared("SELECT $1::text", {"x"}).Text(0, 0), "x");
+  EXPECT_EQ(conn_.Exec("SELECT count(*) FROM pg_prepared_statements").Int(0, 0), 2);
+}
+
 TEST_F(StoreTest, ErrorsCarryTheirSqlState) {
   try {
     conn_.Exec("SELECT * FROM no_such_table");
