@@ -58,6 +58,14 @@ void AppendCopyField(std::string& out, const CopyField& field) {
   }
 }
 
+// libpq's view of query parameters: C strings, null for SQL NULL.
+std::vector<const char*> ParamValues(const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
 // COPY data is sent to the server in blocks of this size.
 constexpr std::size_t kCopyFlushBytes = 1 << 20;
 
@@ -157,9 +165,7 @@ void ThrowIfFailed(PGconn* conn, PGresult* result, std::string_view what) {
 }  // namespace
 
 Result Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const auto values = ParamValues(params);
   std::string text(sql);
   PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()),
                                   nullptr, values.data(), nullptr, nullptr, 0);
@@ -178,9 +184,7 @@ Result Connection::ExecPrepared(std::string_view sql, const std::vector<Param>& 
     PQclear(result);
     it = prepared_.emplace(std::move(text), std::move(name)).first;
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const auto values = ParamValues(params);
   PGresult* result =
       PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()),
                      values.data(), nullptr, nullptr, 0);
