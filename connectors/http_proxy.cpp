@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -11,12 +12,6 @@
 
 namespace concord::connectors {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string lowered(text);
-  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lowered;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
@@ -56,7 +51,7 @@ bool IsIpAddress(std::string_view host) {
 }
 
 bool IsLoopback(std::string_view host) {
-  const std::string name = Lower(host);
+  const std::string name = boost::algorithm::to_lower_copy(std::string(host));
   if (name == "localhost" || name.ends_with(".localhost")) return true;
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(name, error);
@@ -74,8 +69,9 @@ Exemption ParseExemption(std::string_view entry) {
   Exemption exemption;
   if (entry.starts_with('[')) {  // [v6] or [v6]:port
     const std::size_t close = entry.find(']');
-    if (close == std::string_view::npos) return {Lower(entry), {}};
-    exemption.host = Lower(entry.substr(1, close - 1));
+    if (close == std::string_view::npos)
+      return {boost::algorithm::to_lower_copy(std::string(entry)), {}};
+    exemption.host = boost::algorithm::to_lower_copy(std::string(entry.substr(1, close - 1)));
     if (close + 1 < entry.size() && entry[close + 1] == ':') {
       exemption.port = std::string(entry.substr(close + 2));
     }
@@ -92,7 +88,7 @@ Exemption ParseExemption(std::string_view entry) {
     entry.remove_prefix(1);
   }
   if (entry.ends_with('.')) entry.remove_suffix(1);
-  exemption.host = Lower(entry);
+  exemption.host = boost::algorithm::to_lower_copy(std::string(entry));
   return exemption;
 }
 
@@ -128,7 +124,7 @@ Proxy ParseProxyUrl(std::string_view text) {
 }
 
 bool NoProxyExempts(std::string_view no_proxy, std::string_view host, std::string_view port) {
-  std::string name = Lower(host);
+  std::string name = boost::algorithm::to_lower_copy(std::string(host));
   if (name.ends_with('.')) name.pop_back();
   while (!no_proxy.empty()) {
     const std::size_t comma = no_proxy.find(',');

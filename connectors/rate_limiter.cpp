@@ -1,7 +1,7 @@
 #include "connectors/rate_limiter.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -20,12 +20,6 @@ constexpr std::chrono::milliseconds kSlotPoll{50};
 constexpr std::int64_t kDefaultRetryAfterSeconds = 60;
 // Minute-limit refusals of one request in a row before its 429 is handed back to the caller.
 constexpr int kMaxMinuteRefusals = 5;
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::optional<std::int64_t> HeaderInteger(const HttpResponse& response, std::string_view name) {
   const auto header = response.Header(name);
@@ -184,7 +178,8 @@ HttpResponse RateLimitedTransport::Get(const HttpRequest& request) {
                      HeaderInteger(response, "X-DayLimit-Remaining"));
     if (response.status != 429) return response;
 
-    std::string problem = Lower(response.Header("X-Rate-Limit-Problem").value_or("unnamed"));
+    std::string problem = boost::algorithm::to_lower_copy(
+        std::string(response.Header("X-Rate-Limit-Problem").value_or("unnamed")));
     // A metric label: only the values Xero is known or expected to send.
     if (problem != "minute" && problem != "day" && problem != "concurrent" &&
         problem != "appminute") {

@@ -1,11 +1,11 @@
 #include "connectors/vendor_http.hpp"
 
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -18,12 +18,6 @@
 
 namespace concord::connectors::detail {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string lowered(text);
-  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lowered;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -256,7 +250,7 @@ void RequireJsonContent(std::string_view connector, const std::string& url,
   if (!header) return;
   std::string_view media_type = *header;
   media_type = Trim(media_type.substr(0, media_type.find(';')));
-  const std::string lowered = Lower(media_type);
+  const std::string lowered = boost::algorithm::to_lower_copy(std::string(media_type));
   const bool json =
       lowered == "application/json" || (lowered.size() > 5 && lowered.ends_with("+json"));
   if (!json) {
