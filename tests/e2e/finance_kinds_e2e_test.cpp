@@ -11,7 +11,6 @@
 #include <array>
 #include <boost/json.hpp>
 #include <chrono>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -20,6 +19,7 @@
 #include "tests/store/test_database.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_servers.hpp"
+#include "tests/support/line_diff.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tools/concord-fake/expected.hpp"
 #include "tools/concord-fake/generator.hpp"
@@ -127,23 +127,13 @@ std::string NormalisedProjection(const std::string& line,
   return json::serialize(p);
 }
 
-// Lines of `from` that `other` lacks (both sorted), at most `limit`, and how many there are.
-std::string Missing(const std::vector<std::string>& from, const std::vector<std::string>& other,
-                    std::size_t limit) {
-  std::vector<std::string> missing;
-  std::set_difference(from.begin(), from.end(), other.begin(), other.end(),
-                      std::back_inserter(missing));
-  std::string out = std::to_string(missing.size()) + "\n";
-  for (std::size_t i = 0; i < missing.size() && i < limit; ++i) out += "  " + missing[i] + "\n";
-  return out;
-}
-
 void ExpectSame(const std::string& what, const std::vector<std::string>& expected,
                 const std::vector<std::string>& actual) {
   EXPECT_EQ(actual.size(), expected.size()) << what;
   if (actual == expected) return;
-  ADD_FAILURE() << what << "\nonly in the first: " << Missing(expected, actual, 6)
-                << "only in the second: " << Missing(actual, expected, 6);
+  ADD_FAILURE() << what
+                << "\nonly in the first: " << test_support::MissingLines(expected, actual, 6)
+                << "only in the second: " << test_support::MissingLines(actual, expected, 6);
 }
 
 using Result = test_support::ChildResult;

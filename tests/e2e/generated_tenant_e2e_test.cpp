@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -17,6 +16,7 @@
 #include "tests/store/test_database.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_servers.hpp"
+#include "tests/support/line_diff.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tools/concord-fake/expected.hpp"
 
@@ -50,17 +50,6 @@ std::vector<std::string> SortedLines(const std::string& text) {
   }
   std::sort(lines.begin(), lines.end());
   return lines;
-}
-
-// Lines of `from` that `other` lacks (both sorted), at most `limit`, and how many there are.
-std::string Missing(const std::vector<std::string>& from, const std::vector<std::string>& other,
-                    std::size_t limit) {
-  std::vector<std::string> missing;
-  std::set_difference(from.begin(), from.end(), other.begin(), other.end(),
-                      std::back_inserter(missing));
-  std::string out = std::to_string(missing.size()) + "\n";
-  for (std::size_t i = 0; i < missing.size() && i < limit; ++i) out += "  " + missing[i] + "\n";
-  return out;
 }
 
 class GeneratedTenantE2eTest : public ::testing::Test {
@@ -122,8 +111,10 @@ class GeneratedTenantE2eTest : public ::testing::Test {
                                 const std::vector<std::string>& exported) {
     EXPECT_EQ(exported.size(), expected.size()) << "persons exported vs expected";
     if (exported == expected) return;
-    ADD_FAILURE() << "expected but not exported: " << Missing(expected, exported, 8)
-                  << "exported but not expected: " << Missing(exported, expected, 8);
+    ADD_FAILURE() << "expected but not exported: "
+                  << test_support::MissingLines(expected, exported, 8)
+                  << "exported but not expected: "
+                  << test_support::MissingLines(exported, expected, 8);
   }
 
   testing::TestDatabase db_;
