@@ -368,6 +368,14 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
     MarkMissingAsDeleted(state.portal, fetched.portal, fetched.quarantined,
                          reconcile::Side::kPortal);
   }
+  commit.finance = &fetched.finance;
+  commit.portal = &fetched.portal;
+  commit.quarantined = &fetched.quarantined;
+  commit.rules = settings.loose;
+  // The source records do not depend on the plan, so they are written while it is made: on a
+  // first sync of 1,000,000 persons that hides most of their COPY behind the plan.
+  std::future<store::SourcesWritten> sources;
+  if (!request.dry_run) sources = run->StartApply(commit);
   outcome.plan = reconcile::Reconcile(state, settings);
   run->EndPhase("plan");
   for (const auto& [key, value] : CountsJson(outcome.plan.counts)) outcome.counts[key] = value;
@@ -376,16 +384,16 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
     return run->FinishWithoutApply("succeeded", std::nullopt, state);
   }
   if (!request.confirm_deletes && outcome.plan.counts.deactivated > 0) {
+    // The safeguard counts what is committed, on the connection the source writes hold: they
+    // are rolled back, and written again by Apply if the plan is not held. Plans that
+    // deactivate anyone are rare and mostly small.
+    sources = {};
     const auto active = store.CountActivePersons(tenant_.id);
     if (auto why = SafeguardHolds(tenant_.rules, active, outcome.plan.counts.deactivated)) {
       return run->FinishWithoutApply("held", *why, state);
     }
   }
   StopIfAsked(request);  // the last safe point: from here the run finishes
-  commit.finance = &fetched.finance;
-  commit.portal = &fetched.portal;
-  commit.quarantined = &fetched.quarantined;
-  commit.rules = settings.loose;
   if (!whole) {
     commit.review_scope.emplace();
     for (const auto& r : state.finance) {
@@ -400,7 +408,8 @@ RunOutcome SyncJob::Execute(const SyncRequest& request, TenantRun& frame) {
   commit.new_cursors.portal = NextCursor(fetched.portal_summary, tenant_.overlap);
   commit.before_commit = MaybeStopBeforeCommit;
   return run->Apply(std::move(commit),
-                    fetched.quarantined.empty() ? "succeeded" : "succeeded_with_warnings");
+                    fetched.quarantined.empty() ? "succeeded" : "succeeded_with_warnings",
+                    std::move(sources));
 }
 
 }  // namespace concord::daemon

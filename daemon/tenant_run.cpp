@@ -93,16 +93,28 @@ RunOutcome TenantRun::FinishWithoutApply(const std::string& status,
   return std::move(outcome_);
 }
 
-RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status) {
+void TenantRun::Stamp(store::RunCommit& commit) const {
   commit.tenant_id = tenant_;
   commit.run_id = id();
   commit.lease = lease_;
+}
+
+std::future<store::SourcesWritten> TenantRun::StartApply(store::RunCommit commit) {
+  Stamp(commit);
+  // The thread inherits the run thread's niceness (LowerRunThreadPriority).
+  return std::async(std::launch::async,
+                    [this, commit = std::move(commit)] { return store_.WriteSources(commit); });
+}
+
+RunOutcome TenantRun::Apply(store::RunCommit commit, const std::string& status,
+                            std::future<store::SourcesWritten> sources) {
+  Stamp(commit);
   commit.plan = &outcome_.plan;
   commit.status = status;
   commit.counts = outcome_.counts;
   store::AppliedRun applied;
   try {
-    applied = store_.Apply(commit);
+    applied = sources.valid() ? store_.Apply(commit, sources.get()) : store_.Apply(commit);
     EndPhase("apply");
   } catch (const store::LeaseLost& e) {
     return Fail(e.what());

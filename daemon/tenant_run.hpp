@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,13 +64,22 @@ class TenantRun {
   // `before` is the state the plan was computed from (the stored plan shows before/after).
   RunOutcome FinishWithoutApply(const std::string& status, const std::optional<std::string>& why,
                                 const reconcile::State& before);
+  // Opens the apply transaction and writes `commit`'s fetched source records on a thread of
+  // its own, so that they are written while the caller makes the plan; Apply finishes the
+  // transaction. Until then the connection is the writer's: the caller must not use it, and
+  // must drop or hand over the future before the records `commit` points to are destroyed.
+  // Dropping it waits for the writer and rolls everything back.
+  [[nodiscard]] std::future<store::SourcesWritten> StartApply(store::RunCommit commit);
   // Applies outcome().plan with what `commit` adds (records, cursors, admin decisions) in one
   // transaction, logs each decision; a lost lease or a database refusal fails the run.
-  RunOutcome Apply(store::RunCommit commit, const std::string& status);
+  // `sources`, when given, is StartApply's transaction, with the same records.
+  RunOutcome Apply(store::RunCommit commit, const std::string& status,
+                   std::future<store::SourcesWritten> sources = {});
 
  private:
   TenantRun(store::Connection& conn, std::string tenant, store::Lease lease, std::string mode,
             bool dry_run);
+  void Stamp(store::RunCommit& commit) const;  // the tenant, run and lease it commits under
   void LogFinished();
 
   store::Connection& conn_;

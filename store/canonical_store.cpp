@@ -456,12 +456,13 @@ std::int64_t CanonicalStore::CountActivePersons(const std::string& tenant_id) {
   return conn_.Exec(sql::kCountActivePersons, {tenant_id}).Int(0, 0);
 }
 
-AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
+SourcesWritten CanonicalStore::WriteSources(const RunCommit& commit) {
   const std::string& tenant = commit.tenant_id;
   const std::string run = Num(commit.run_id);
-  AppliedRun applied;
-
-  Transaction tx(conn_);
+  SourcesWritten sources;
+  sources.tx_ = std::make_unique<Transaction>(conn_);
+  // The row stays locked until the transaction ends: from here no other replica can take the
+  // lease, however long the plan and the rest of the apply take.
   if (conn_.Exec(sql::kCheckLease, {tenant, commit.lease.owner, Num(commit.lease.fence)}).Rows() ==
       0) {
     throw LeaseLost("the lease on tenant '" + tenant +
@@ -476,9 +477,19 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   if (commit.portal && !commit.portal->empty()) {
     WritePortal(conn_, empty.Bool(0, 1), tenant, run, *commit.portal, commit.rules);
   }
+  sources.persons_empty_ = empty.Bool(0, 2);
+  sources.links_empty_ = empty.Bool(0, 3);
+  return sources;
+}
+
+AppliedRun CanonicalStore::Apply(const RunCommit& commit, SourcesWritten sources) {
+  const std::string& tenant = commit.tenant_id;
+  const std::string run = Num(commit.run_id);
+  AppliedRun applied;
+
   const reconcile::Plan& plan = *commit.plan;
-  if (!plan.persons.empty()) WritePersons(conn_, empty.Bool(0, 2), tenant, plan.persons);
-  if (!plan.links.empty()) WriteLinks(conn_, empty.Bool(0, 3), tenant, run, plan.links);
+  if (!plan.persons.empty()) WritePersons(conn_, sources.persons_empty_, tenant, plan.persons);
+  if (!plan.links.empty()) WriteLinks(conn_, sources.links_empty_, tenant, run, plan.links);
   for (const auto& m : plan.merges) {
     conn_.Exec(sql::kInsertMerge, {tenant, run, m.loser_id, m.survivor_id, m.reason,
                                    json::serialize(SnapshotJson(m))});
@@ -559,7 +570,7 @@ AppliedRun CanonicalStore::Apply(const RunCommit& commit) {
   conn_.Exec(sql::kFinishRun,
              {run, commit.status, json::serialize(applied.counts), Param(), Param()});
   if (commit.before_commit) commit.before_commit();
-  tx.Commit();
+  sources.tx_->Commit();
   const auto written = (commit.finance ? commit.finance->size() : 0) +
                        (commit.portal ? commit.portal->size() : 0) + plan.persons.size();
   if (written >= kAnalyzeAfterRows) {

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -134,6 +135,17 @@ class LeaseLost : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An apply transaction with the run's source records written and the rest to come
+// (CanonicalStore::WriteSources). Dropped unfinished, it rolls back; until it is finished or
+// dropped the connection is its own.
+class SourcesWritten {
+ private:
+  friend class CanonicalStore;
+  std::unique_ptr<Transaction> tx_;
+  bool persons_empty_ = false;  // persons and links hold no row of the tenant: COPY directly
+  bool links_empty_ = false;
+};
+
 class CanonicalStore {
  public:
   explicit CanonicalStore(Connection& conn) : conn_(conn) {}
@@ -163,9 +175,17 @@ class CanonicalStore {
   // Active, not merged-away persons of the tenant (the deactivation safeguard's base).
   [[nodiscard]] std::int64_t CountActivePersons(const std::string& tenant_id);
 
+  // The part of a run's apply transaction that needs no plan: opens the transaction, re-checks
+  // the lease and writes the fetched source records (`finance`, `portal`, under `rules`) of
+  // `commit`. A run does it while its plan is made; Apply then finishes the transaction.
+  // Throws LeaseLost or DbError with nothing committed.
+  [[nodiscard]] SourcesWritten WriteSources(const RunCommit& commit);
+
   // Applies a run in one transaction after re-checking the lease; throws LeaseLost or
   // DbError with nothing committed.
-  AppliedRun Apply(const RunCommit& commit);
+  AppliedRun Apply(const RunCommit& commit) { return Apply(commit, WriteSources(commit)); }
+  // The same, in the transaction WriteSources(commit) opened.
+  AppliedRun Apply(const RunCommit& commit, SourcesWritten sources);
 
   // Live persons with their links, in export order (email, then smallest linked remote id).
   [[nodiscard]] std::vector<ExportPerson> Export(const std::string& tenant_id);

@@ -119,6 +119,29 @@ TEST_F(StoreTest, ApplyWithALostLeaseCommitsNothing) {
   EXPECT_TRUE(store.LoadState("acme").persons.empty());
 }
 
+TEST_F(StoreTest, SourcesWrittenAheadOfThePlanRollBackWhenDropped) {
+  CanonicalStore store(conn_);
+  auto lease = TakeOrFail("a");
+  auto run = store.StartRun("acme", "manual", "full", false);
+  finance_.push_back(Finance("c1", "mere@example.com"));
+  reconcile::Plan plan;
+  {
+    auto sources = store.WriteSources(Commit(run, lease, plan));
+    // The lease row is locked from the check on: another replica waits instead of taking it.
+    Connection other({.url = db_.url(), .statement_timeout = 200ms});
+    EXPECT_THROW((void)TakeLease(other, "acme", "b", 0s), DbError);
+  }
+  EXPECT_TRUE(store.LoadState("acme").finance.empty()) << "a held or stopped run writes nothing";
+
+  plan.persons.push_back(PersonRow("p1", "mere@example.com"));
+  auto commit = Commit(run, lease, plan);
+  store.Apply(commit, store.WriteSources(commit));
+  auto state = store.LoadState("acme");
+  ASSERT_EQ(state.finance.size(), 1u);
+  EXPECT_EQ(state.finance[0].remote_id, "c1");
+  EXPECT_EQ(state.persons.size(), 1u);
+}
+
 TEST_F(StoreTest, ApplyRoundTripsRecordsPersonsLinksAndCursors) {
   CanonicalStore store(conn_);
   auto lease = TakeOrFail("a");
