@@ -224,7 +224,10 @@ std::vector<ReviewChange> ApplyReview(
                   SubjectsJson(item.subjects), StringsJson(item.person_ids)});
   }
   conn.CopyEnd();
-  if (items.size() >= kAnalyzeStagedFrom) conn.Exec(sql::kAnalyzeReview);
+  if (items.size() >= kAnalyzeStagedFrom) {
+    conn.Exec(sql::kIndexReview);
+    conn.Exec(sql::kAnalyzeReview);
+  }
   std::vector<ReviewChange> changes;
   for (bool opened : {true, false}) {
     auto rows = conn.Exec(opened  ? sql::kOpenReview
