@@ -1058,8 +1058,8 @@ class Planner {
   // ---- the plan: links ---------------------------------------------------------------------
 
   void EmitLinks(Plan& plan) {
-    // The links are sorted through their keys and positions: at 1M records, sorting the links
-    // themselves (moving each one some twenty times) was a tenth of the plan.
+    // The links are sorted through their keys and positions, not moved around themselves: at
+    // 30,000 persons that took EmitLinks from 357 M to 229 M instructions (callgrind).
     std::vector<Link> changed;
     std::vector<std::pair<RecordKey, std::size_t>> order;
     auto add = [&](const RecordKey& key, Link link) {
