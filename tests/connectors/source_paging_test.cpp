@@ -4,58 +4,20 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "connectors/myob.hpp"
 #include "connectors/qbo.hpp"
 #include "connectors/scim.hpp"
 #include "connectors/xero.hpp"
+#include "scripted_transport.hpp"
 
 namespace concord::connectors {
 namespace {
 
-// Answers requests from a script (a response, or a transport failure to throw), remembers
-// what was asked, and records the waits between retries instead of sleeping.
-class ScriptedTransport final : public HttpTransport {
- public:
-  using Step = std::variant<HttpResponse, TransportError>;
-  struct Log {
-    std::vector<HttpRequest> requests;
-    std::deque<Step> responses;
-    std::vector<std::chrono::milliseconds> sleeps;
-
-    SleepFunction Sleep() {
-      return [this](std::chrono::milliseconds pause) { sleeps.push_back(pause); };
-    }
-  };
-
-  explicit ScriptedTransport(Log& log) : log_(log) {}
-
-  HttpResponse Get(const HttpRequest& request) override {
-    log_.requests.push_back(request);
-    if (log_.responses.empty()) {
-      ADD_FAILURE() << "unexpected request " << request.url;
-      return HttpResponse{404, "Not Found", {}, {}};
-    }
-    Step step = std::move(log_.responses.front());
-    log_.responses.pop_front();
-    if (auto* failure = std::get_if<TransportError>(&step)) throw *failure;
-    return std::get<HttpResponse>(std::move(step));
-  }
-
- private:
-  Log& log_;
-};
-
-std::optional<std::string> HeaderOf(const HttpRequest& request, std::string_view name) {
-  for (const auto& [key, value] : request.headers) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
+using testing::HeaderOf;
+using testing::ScriptedTransport;
 
 HttpResponse Json(std::string body, HttpHeaders extra = {}) {
   HttpResponse response{

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,9 +12,13 @@
 #include "connectors/oauth.hpp"
 #include "connectors/rate_limiter.hpp"
 #include "connectors/xero.hpp"
+#include "scripted_transport.hpp"
 
 namespace concord::connectors {
 namespace {
+
+using testing::HeaderOf;
+using testing::ScriptedTransport;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -37,29 +40,6 @@ struct Clock {
   }
 };
 
-// Answers from a script and remembers the requests.
-class ScriptedTransport final : public HttpTransport {
- public:
-  struct Log {
-    std::vector<HttpRequest> requests;
-    std::deque<HttpResponse> responses;
-  };
-  explicit ScriptedTransport(Log& log) : log_(log) {}
-  HttpResponse Get(const HttpRequest& request) override {
-    log_.requests.push_back(request);
-    if (log_.responses.empty()) {
-      ADD_FAILURE() << "unexpected request " << request.url;
-      return HttpResponse{404, "Not Found", {}, {}};
-    }
-    HttpResponse response = std::move(log_.responses.front());
-    log_.responses.pop_front();
-    return response;
-  }
-
- private:
-  Log& log_;
-};
-
 // The hand-written fake of the PostgreSQL store: same contract, one process.
 class MemoryTokenStore final : public TokenStore {
  public:
@@ -75,13 +55,6 @@ class MemoryTokenStore final : public TokenStore {
     return *tokens;
   }
 };
-
-std::optional<std::string> HeaderOf(const HttpRequest& request, std::string_view name) {
-  for (const auto& [key, value] : request.headers) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
-}
 
 HttpRequest Request(std::string url) {
   HttpRequest request;
